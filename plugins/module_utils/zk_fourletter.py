@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) zkops.zookeeper contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Four-letter words (srvr) over TCP, and the ensemble summary built from them.
+
+No ZooKeeper session is opened, so this works when the ensemble has no quorum,
+and it needs no third-party library.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+import socket
+import ssl
+
+NOT_SERVING = 'This ZooKeeper instance is not currently serving requests'
+SERVING_MODES = ('leader', 'follower', 'observer', 'standalone')
+PARTICIPANT_MODES = ('leader', 'follower')
+
+
+class FourLetterWordNotAllowed(Exception):
+    """The server refused the command: it is not in 4lw.commands.whitelist."""
+
+
+def send_command(host, port, command, timeout, tls_context=None):
+    """Send a four-letter word and return the whole reply as text."""
+    sock = socket.create_connection((host, port), timeout=timeout)
+    try:
+        if tls_context is not None:
+            sock = tls_context.wrap_socket(sock, server_hostname=host)
+        sock.settimeout(timeout)
+        sock.sendall(command.encode('ascii'))
+        chunks = []
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+        return b''.join(chunks).decode('utf-8', 'replace')
+    finally:
+        sock.close()
+
+
+def tls_context_from_params(params):
+    if not params.get('use_tls'):
+        return None
+    ctx = ssl.create_default_context(cafile=params.get('ca'))
+    if not params.get('verify_certs', True):
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if params.get('cert'):
+        ctx.load_cert_chain(params['cert'], params.get('key'))
+    return ctx
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_srvr(text, server):
+    """Parse a srvr reply into a status dict.
+
+    Handles 3.4-style replies (integer latency), 3.5+ replies, servers that
+    are not serving, and servers that refuse srvr (not whitelisted).
+    """
+    result = dict(server=server, mode=None, version=None, zxid=None, node_count=None,
+                  latency_min=None, latency_avg=None, latency_max=None, outstanding=None,
+                  connections=None, message=None)
+    stripped = text.strip()
+    if stripped.startswith(NOT_SERVING):
+        result.update(mode='not-serving', message=stripped)
+        return result
+    if 'not in the whitelist' in stripped or 'not executed because' in stripped:
+        raise FourLetterWordNotAllowed(stripped)
+    fields = {}
+    for line in stripped.splitlines():
+        key, sep, value = line.partition(':')
+        if sep:
+            fields[key.strip().lower()] = value.strip()
+    if 'mode' not in fields:
+        result.update(mode='unreachable', message='unexpected srvr reply: %r' % stripped[:200])
+        return result
+    result['mode'] = fields['mode']
+    version = fields.get('zookeeper version', '')
+    match = re.match(r'([0-9]+(?:\.[0-9]+)*)', version)
+    result['version'] = match.group(1) if match else (version or None)
+    result['zxid'] = fields.get('zxid')
+    result['node_count'] = _int(fields.get('node count'))
+    result['outstanding'] = _int(fields.get('outstanding'))
+    result['connections'] = _int(fields.get('connections'))
+    latency = fields.get('latency min/avg/max', '').split('/')
+    if len(latency) == 3:
+        try:
+            result['latency_min'], result['latency_avg'], result['latency_max'] = [float(x) for x in latency]
+        except ValueError:
+            pass
+    return result
+
+
+def server_status(host, port, timeout, tls_context=None):
+    """Status of one server; unreachable servers are reported, not raised."""
+    server = '%s:%d' % (host if ':' not in host else '[%s]' % host, port)
+    try:
+        text = send_command(host, port, 'srvr', timeout, tls_context)
+    except (socket.error, socket.timeout, ssl.SSLError, OSError) as e:
+        status = parse_srvr('', server)
+        status.update(mode='unreachable', message=str(e) or e.__class__.__name__)
+        return status
+    if not text.strip():
+        status = parse_srvr('', server)
+        status.update(mode='unreachable', message='the server closed the connection without an answer')
+        return status
+    return parse_srvr(text, server)
+
+
+def summarize(servers):
+    """Ensemble view: leader, followers, observers and whether a quorum holds.
+
+    A quorum holds when a leader serves and more than half of the participants
+    (every listed server that is not an observer, unreachable ones included)
+    are leader or follower.  A single standalone server is its own quorum.
+    """
+    leader = [s['server'] for s in servers if s['mode'] == 'leader']
+    followers = [s['server'] for s in servers if s['mode'] == 'follower']
+    observers = [s['server'] for s in servers if s['mode'] == 'observer']
+    standalone = [s['server'] for s in servers if s['mode'] == 'standalone']
+    participants = len(servers) - len(observers)
+    voting = len(leader) + len(followers)
+    quorum = bool(leader) and voting * 2 > participants
+    if standalone and len(servers) == 1:
+        quorum = True
+    return dict(
+        leader=leader[0] if len(leader) == 1 else None,
+        leaders=leader,
+        followers=followers,
+        observers=observers,
+        standalone=standalone,
+        serving=[s['server'] for s in servers if s['mode'] in SERVING_MODES],
+        quorum=quorum,
+    )
+
+
+def condition_met(wait_for, servers, summary):
+    if wait_for == 'serving':
+        return all(s['mode'] in SERVING_MODES for s in servers)
+    if wait_for == 'leader':
+        return summary['leader'] is not None or (len(servers) == 1 and servers[0]['mode'] == 'standalone')
+    if wait_for == 'quorum':
+        return summary['quorum']
+    return True

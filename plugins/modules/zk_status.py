@@ -1,0 +1,216 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) zkops.zookeeper contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: zk_status
+short_description: Report the mode of each ZooKeeper server and the health of the ensemble
+version_added: 0.1.0
+description:
+  - Sends the C(srvr) four-letter word to every server in O(hosts) over TCP and reports each server's mode.
+  - No ZooKeeper session is opened, so the module works when the ensemble has lost its quorum.
+  - Servers that are down are reported with mode C(unreachable); the module does not fail for them unless O(wait_for) is set.
+  - A server that answers C(This ZooKeeper instance is not currently serving requests) is reported as C(not-serving).
+  - Read-only; it never changes anything.
+  - C(srvr) must be in the server's C(4lw.commands.whitelist) (the default of ZooKeeper 3.5 and later).
+author:
+  - zkops.zookeeper contributors
+extends_documentation_fragment:
+  - zkops.zookeeper.connection
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so it runs normally in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+options:
+  wait_for:
+    description:
+      - Block until this state holds, polling every second, and fail when it does not hold within O(timeout) seconds.
+      - V(serving) waits until every server in O(hosts) is leader, follower, observer or standalone.
+      - V(leader) waits until one server is leader (or the only server is standalone).
+      - V(quorum) waits until a leader serves and more than half of the participants are leader or follower.
+      - When not set, the module reports the current state once.
+    type: str
+    choices: [serving, leader, quorum]
+notes:
+  - O(auth) is accepted so that the connection options can be set once with C(module_defaults) for the whole group; C(srvr) needs no authentication, so it is ignored.
+  - With O(use_tls=true) the four-letter word is sent over TLS, to a C(secureClientPort).
+  - O(timeout) is both the time allowed for each server to answer and, with O(wait_for), the time allowed for the state to hold.
+seealso:
+  - module: zkops.zookeeper.zk_znode
+'''
+
+EXAMPLES = r'''
+- name: Show the mode of every member
+  zkops.zookeeper.zk_status:
+    hosts: zk1:2181,zk2:2181,zk3:2181
+  register: ensemble
+
+- name: Exactly one leader
+  ansible.builtin.assert:
+    that:
+      - ensemble.quorum
+      - ensemble.leader is not none
+
+- name: After restarting a member, wait until the ensemble has a quorum again
+  zkops.zookeeper.zk_status:
+    hosts: "{{ groups['zookeeper'] | map('regex_replace', '$', ':2181') | join(',') }}"
+    wait_for: quorum
+    timeout: 120
+
+- name: Wait for the local server to serve
+  zkops.zookeeper.zk_status:
+    hosts: 127.0.0.1:2181
+    wait_for: serving
+    timeout: 60
+'''
+
+RETURN = r'''
+servers:
+  description: One entry per server in O(hosts), in the same order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    server:
+      description: The server as C(host:port).
+      type: str
+      sample: zk1:2181
+    mode:
+      description: C(leader), C(follower), C(observer), C(standalone), C(read-only), C(not-serving) or C(unreachable).
+      type: str
+      sample: follower
+    version:
+      description: ZooKeeper version, or null when unknown.
+      type: str
+      sample: 3.8.0
+    zxid:
+      description: Last processed transaction id, as reported.
+      type: str
+      sample: "0x100000002"
+    node_count:
+      description: Number of znodes.
+      type: int
+      sample: 5
+    latency_min:
+      description: Minimum request latency in ms.
+      type: float
+    latency_avg:
+      description: Average request latency in ms.
+      type: float
+      sample: 0.1
+    latency_max:
+      description: Maximum request latency in ms.
+      type: float
+    outstanding:
+      description: Outstanding requests.
+      type: int
+      sample: 0
+    connections:
+      description: Client connections.
+      type: int
+      sample: 1
+    message:
+      description: Why the server is not serving or unreachable; null otherwise.
+      type: str
+leader:
+  description: The leader as C(host:port), or null when there is none (or more than one, which means split views).
+  returned: always
+  type: str
+  sample: zk2:2181
+followers:
+  description: Servers in follower mode.
+  returned: always
+  type: list
+  elements: str
+observers:
+  description: Servers in observer mode.
+  returned: always
+  type: list
+  elements: str
+standalone:
+  description: Servers in standalone mode.
+  returned: always
+  type: list
+  elements: str
+serving:
+  description: Servers that serve clients (leader, follower, observer or standalone).
+  returned: always
+  type: list
+  elements: str
+quorum:
+  description:
+    - True when a leader serves and more than half of the participants (listed servers that are not observers, unreachable ones included) are leader or follower.
+    - True for a single standalone server.
+  returned: always
+  type: bool
+is_available:
+  description: True when at least one server serves.
+  returned: always
+  type: bool
+'''
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import (
+    split_hosts,
+    zk_common_argument_spec,
+)
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import (
+    FourLetterWordNotAllowed,
+    condition_met,
+    server_status,
+    summarize,
+    tls_context_from_params,
+)
+
+
+def poll(hosts, per_server_timeout, tls_context):
+    servers = [server_status(host, port, per_server_timeout, tls_context) for host, port in hosts]
+    return servers, summarize(servers)
+
+
+def main():
+    argument_spec = zk_common_argument_spec()
+    argument_spec.update(wait_for=dict(type='str', choices=['serving', 'leader', 'quorum']))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+
+    params = module.params
+    try:
+        hosts = split_hosts(params['hosts'])
+    except ValueError as e:
+        module.fail_json(msg=str(e))
+    timeout = params['timeout']
+    wait_for = params['wait_for']
+    tls_context = tls_context_from_params(params)
+
+    deadline = time.time() + timeout
+    try:
+        while True:
+            remaining = max(deadline - time.time(), 0.5)
+            servers, summary = poll(hosts, min(timeout, remaining) if wait_for else timeout, tls_context)
+            if not wait_for or condition_met(wait_for, servers, summary) or time.time() >= deadline:
+                break
+            time.sleep(1)
+    except FourLetterWordNotAllowed as e:
+        module.fail_json(msg="The server refused 'srvr' (%s). Add srvr to 4lw.commands.whitelist in zoo.cfg"
+                             " (zookeeper_4lw_whitelist in the zkops.zookeeper.zookeeper role)." % e)
+
+    result = dict(changed=False, servers=servers, is_available=bool(summary['serving']), **summary)
+    if wait_for and not condition_met(wait_for, servers, summary):
+        modes = ', '.join('%s=%s' % (s['server'], s['mode']) for s in servers)
+        module.fail_json(msg="ZooKeeper did not reach '%s' within %s seconds: %s" % (wait_for, timeout, modes), **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

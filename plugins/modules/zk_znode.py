@@ -1,0 +1,371 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) zkops.zookeeper contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: zk_znode
+short_description: Create, update and delete ZooKeeper znodes idempotently, one or many over one connection
+version_added: 0.1.0
+description:
+  - Ensures that a znode, or a whole list of znodes (O(znodes)), is present with the given data and ACL, or absent.
+  - Data is compared as bytes, so a node that is already as asked is not written and keeps its data version.
+  - A batch given with O(znodes) is applied over one ZooKeeper session, which makes seeding trees of hundreds of znodes fast.
+  - Replaces C(community.general.znode), adding check mode, diff mode, ACLs, binary values, TLS options and batches.
+author:
+  - zkops.zookeeper contributors
+extends_documentation_fragment:
+  - zkops.zookeeper.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change and writes nothing.
+  diff_mode:
+    support: full
+    description: Shows the value and ACL of each changed znode before and after.
+  idempotent:
+    support: full
+options:
+  path:
+    description:
+      - Absolute path of the znode, such as C(/app/config). No trailing slash, no empty or relative components.
+      - Mutually exclusive with O(znodes).
+    type: str
+  state:
+    description:
+      - V(present) creates the znode or updates its data and ACL; V(absent) deletes it.
+      - In O(znodes), the default of each item that sets no state.
+    type: str
+    choices: [present, absent]
+    default: present
+  value:
+    description:
+      - Data of the znode, as UTF-8 text. When neither O(value) nor O(value_b64) is given, a new node is created empty and the data of an existing node is left alone.
+    type: str
+  value_b64:
+    description:
+      - Data of the znode as base64, for binary data.
+    type: str
+  acl:
+    description:
+      - The complete ACL of the znode. When unset, new nodes get C(world:anyone:rwcda) and existing nodes keep their ACL.
+      - In O(znodes), the default of each item that sets no ACL.
+    type: list
+    elements: dict
+    suboptions:
+      scheme:
+        description: ACL scheme. V(auth) grants the digest users given in O(auth).
+        type: str
+        required: true
+        choices: [world, digest, ip, auth]
+      id:
+        description:
+          - V(anyone) for C(world) (the default), an address or CIDR for C(ip), a user name (with O(acl[].password)) or C(user:base64hash) for C(digest). Ignored for C(auth).
+        type: str
+      password:
+        description: Password of a C(digest) user; the stored hash is computed from it.
+        type: str
+      perms:
+        description: Permissions, letters from C(r) (read), C(w) (write), C(c) (create), C(d) (delete), C(a) (admin), or V(all).
+        type: str
+        required: true
+  makepath:
+    description:
+      - Create missing parent znodes (empty, with C(world:anyone:rwcda)). When false, a missing parent fails the task.
+    type: bool
+    default: true
+  recursive:
+    description:
+      - With O(state=absent), delete the znode together with all of its children. Without it, a node with children is not deleted and the task fails with NotEmpty.
+    type: bool
+    default: false
+  version:
+    description:
+      - Expected data version of the znode for an update or delete (compare-and-set). A write is refused with BadVersion when the node has another version.
+    type: int
+  znodes:
+    description:
+      - A batch of znodes, applied in order over one connection. Each item takes the per-node options of this module.
+      - Items that do not set O(znodes[].state), O(znodes[].acl), O(znodes[].makepath) or O(znodes[].recursive) take the module's values.
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description: Absolute path of the znode.
+        type: str
+        required: true
+      state:
+        description: V(present) or V(absent).
+        type: str
+        choices: [present, absent]
+      value:
+        description: Data as UTF-8 text.
+        type: str
+      value_b64:
+        description: Data as base64.
+        type: str
+      acl:
+        description: The complete ACL, as in O(acl).
+        type: list
+        elements: dict
+      makepath:
+        description: Create missing parents.
+        type: bool
+      recursive:
+        description: Delete with children.
+        type: bool
+      version:
+        description: Expected data version.
+        type: int
+notes:
+  - A failure in a batch stops the batch at that item; items before it have been applied and are listed in RV(results).
+seealso:
+  - module: zkops.zookeeper.zk_status
+  - name: ZooKeeper access control
+    description: ACL schemes and permissions.
+    link: https://zookeeper.apache.org/doc/current/zookeeperProgrammers.html#sc_ZooKeeperAccessControl
+'''
+
+EXAMPLES = r'''
+- name: Ensure a configuration value
+  zkops.zookeeper.zk_znode:
+    hosts: zk1:2181,zk2:2181,zk3:2181
+    path: /app/config/feature_x
+    value: "enabled"
+
+- name: Binary data and an ACL readable by all, writable by one user
+  zkops.zookeeper.zk_znode:
+    hosts: zk1:2181
+    auth:
+      - credential: "admin:{{ vault_zk_admin_password }}"
+    path: /app/secret
+    value_b64: "AAEC/w=="
+    acl:
+      - scheme: world
+        perms: r
+      - scheme: auth
+        perms: all
+
+- name: Seed a tree in one task over one connection
+  zkops.zookeeper.zk_znode:
+    hosts: zk1:2181
+    znodes:
+      - path: /app/config/a
+        value: "1"
+      - path: /app/config/b
+        value: "2"
+      - path: /app/obsolete
+        state: absent
+        recursive: true
+
+- name: Delete a subtree
+  zkops.zookeeper.zk_znode:
+    hosts: zk1:2181
+    path: /app/old
+    state: absent
+    recursive: true
+
+- name: Set connection options once for the whole collection
+  module_defaults:
+    group/zkops.zookeeper.zookeeper:
+      hosts: zk1:2181,zk2:2181
+      timeout: 5
+  block:
+    - name: Ensure a node
+      zkops.zookeeper.zk_znode:
+        path: /app
+'''
+
+RETURN = r'''
+path:
+  description: The znode path (single-node form).
+  returned: when O(path) is given
+  type: str
+  sample: /app/config/feature_x
+exists:
+  description: Whether the znode exists after the task (or would, in check mode).
+  returned: when O(path) is given
+  type: bool
+stat:
+  description: The znode's stat after the task; null when it does not exist. In check mode, the stat before.
+  returned: when O(path) is given
+  type: dict
+  contains:
+    version:
+      description: Data version.
+      type: int
+    aversion:
+      description: ACL version.
+      type: int
+    cversion:
+      description: Children version.
+      type: int
+    data_length:
+      description: Length of the data in bytes.
+      type: int
+    num_children:
+      description: Number of children.
+      type: int
+    mzxid:
+      description: zxid of the last data change.
+      type: int
+value:
+  description: The data after the task as text, or null when it is not UTF-8 (see RV(value_b64)).
+  returned: when O(path) is given
+  type: str
+value_b64:
+  description: The data after the task, base64-encoded.
+  returned: when O(path) is given
+  type: str
+previous_value:
+  description: The data before the task as text; null when the node did not exist or the data is not UTF-8.
+  returned: when O(path) is given
+  type: str
+previous_value_b64:
+  description: The data before the task, base64-encoded; null when the node did not exist.
+  returned: when O(path) is given
+  type: str
+acl:
+  description: The ACL after the task, as C(scheme:id:perms) strings.
+  returned: when O(path) is given
+  type: list
+  elements: str
+  sample: ["world:anyone:rwcda"]
+results:
+  description: One entry per item of O(znodes), in order, each with the keys returned in the single-node form plus RV(results[].changed).
+  returned: when O(znodes) is given
+  type: list
+  elements: dict
+  contains:
+    changed:
+      description: Whether this item changed.
+      type: bool
+diff:
+  description: Before and after, per changed node, when run with C(--diff).
+  returned: in diff mode
+  type: raw
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import (
+    zk_common_argument_spec,
+    zk_connect,
+)
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_spec import (
+    ZnodeError,
+    ZnodeSpecError,
+    desired_data,
+    normalize_acl,
+    validate_path,
+)
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_apply import ZnodeApplier
+
+ACL_ENTRY = dict(
+    scheme=dict(type='str', required=True, choices=['world', 'digest', 'ip', 'auth']),
+    id=dict(type='str'),
+    password=dict(type='str', no_log=True),
+    perms=dict(type='str', required=True),
+)
+
+
+def argument_spec():
+    spec = zk_common_argument_spec()
+    spec.update(
+        path=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        value=dict(type='str'),
+        value_b64=dict(type='str'),
+        acl=dict(type='list', elements='dict', options=ACL_ENTRY),
+        makepath=dict(type='bool', default=True),
+        recursive=dict(type='bool', default=False),
+        version=dict(type='int'),
+        znodes=dict(
+            type='list', elements='dict',
+            options=dict(
+                path=dict(type='str', required=True),
+                state=dict(type='str', choices=['present', 'absent']),
+                value=dict(type='str'),
+                value_b64=dict(type='str'),
+                acl=dict(type='list', elements='dict', options=ACL_ENTRY),
+                makepath=dict(type='bool'),
+                recursive=dict(type='bool'),
+                version=dict(type='int'),
+            ),
+            mutually_exclusive=[('value', 'value_b64')],
+        ),
+    )
+    return spec
+
+
+def desired_items(params):
+    """The list of wanted nodes, validated, before anything is contacted."""
+    raw = params['znodes'] if params['znodes'] is not None else [dict(path=params['path'])]
+    single = params['znodes'] is None
+    items = []
+    for index, item in enumerate(raw):
+        where = "path" if single else "znodes[%d]" % index
+        src = params if single else item
+
+        def pick(key):
+            value = src.get(key)
+            return params[key] if value is None else value
+        try:
+            path = validate_path(item['path'])
+        except ZnodeSpecError as e:
+            raise ZnodeSpecError('%s: %s' % (where, e))
+        state = pick('state')
+        if state == 'absent' and path == '/':
+            raise ZnodeSpecError("%s: the root znode / cannot be deleted" % where)
+        items.append(dict(
+            path=path,
+            state=state,
+            data=desired_data(src.get('value'), src.get('value_b64'), where),
+            acl=normalize_acl(pick('acl'), params['auth'], "%s '%s'" % (where, path)),
+            makepath=pick('makepath'),
+            recursive=pick('recursive'),
+            version=src.get('version'),
+        ))
+    return items
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        mutually_exclusive=[('path', 'znodes'), ('value', 'value_b64')],
+        required_one_of=[('path', 'znodes')],
+    )
+    params = module.params
+    try:
+        items = desired_items(params)
+    except ZnodeSpecError as e:
+        module.fail_json(msg=str(e))
+
+    results, diffs = [], []
+    with zk_connect(module) as client:
+        applier = ZnodeApplier(client, check_mode=module.check_mode)
+        try:
+            for result, diff in applier.apply(items):
+                results.append(result)
+                if diff is not None:
+                    diffs.append(diff)
+        except ZnodeError as e:
+            module.fail_json(msg=str(e), changed=any(r['changed'] for r in results), results=results)
+
+    changed = any(r['changed'] for r in results)
+    output = dict(changed=changed)
+    if params['znodes'] is None:
+        output.update(results[0])
+    else:
+        output['results'] = results
+    if module._diff:
+        output['diff'] = diffs[0] if (params['znodes'] is None and diffs) else diffs
+    module.exit_json(**output)
+
+
+if __name__ == '__main__':
+    main()
