@@ -60,7 +60,8 @@ build_image() {
   echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' >"$rootfs/etc/apt/apt.conf.d/01keep-debs"
   # systemd in a container: nothing needs a getty or udev.
   rm -f "$rootfs"/etc/systemd/system/getty.target.wants/* 2>/dev/null || true
-  rm -rf "$rootfs/var/cache/apt/archives/"*.deb "$rootfs/var/lib/apt/lists/"* 2>/dev/null || true
+  # No package lists or caches in the image: hosts run apt-get update first, as real new hosts do.
+  rm -rf "$rootfs/var/cache/apt/archives/"*.deb "$rootfs/var/lib/apt/lists/"* "$rootfs/var/cache/apt/"*.bin 2>/dev/null || true
   log "importing $tag"
   tar -C "$rootfs" -c . | docker import \
     -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \

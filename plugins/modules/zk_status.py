@@ -18,7 +18,7 @@ description:
   - Read-only; it never changes anything.
   - C(srvr) must be in the server's C(4lw.commands.whitelist) (the default of ZooKeeper 3.5 and later).
 author:
-  - zkops.zookeeper contributors
+  - zkops.zookeeper contributors (@zkops)
 extends_documentation_fragment:
   - zkops.zookeeper.connection
 attributes:
@@ -27,8 +27,10 @@ attributes:
     description: The module only reads, so it runs normally in check mode.
   diff_mode:
     support: none
+    description: Nothing changes, so there is no diff.
   idempotent:
     support: full
+    description: Reading the state twice changes nothing.
 options:
   wait_for:
     description:
@@ -40,7 +42,8 @@ options:
     type: str
     choices: [serving, leader, quorum]
 notes:
-  - O(auth) is accepted so that the connection options can be set once with C(module_defaults) for the whole group; C(srvr) needs no authentication, so it is ignored.
+  - O(auth) is accepted so that the connection options can be set once with C(module_defaults) for the whole group.
+    C(srvr) needs no authentication, so it is ignored.
   - With O(use_tls=true) the four-letter word is sent over TLS, to a C(secureClientPort).
   - O(timeout) is both the time allowed for each server to answer and, with O(wait_for), the time allowed for the state to hold.
 seealso:
@@ -147,7 +150,8 @@ serving:
   elements: str
 quorum:
   description:
-    - True when a leader serves and more than half of the participants (listed servers that are not observers, unreachable ones included) are leader or follower.
+    - True when a leader serves and more than half of the participants are leader or follower.
+    - Participants are the listed servers that are not observers, unreachable ones included.
     - True for a single standalone server.
   returned: always
   type: bool
@@ -208,7 +212,8 @@ def main():
     result = dict(changed=False, servers=servers, is_available=bool(summary['serving']), **summary)
     if wait_for and not condition_met(wait_for, servers, summary):
         modes = ', '.join('%s=%s' % (s['server'], s['mode']) for s in servers)
-        module.fail_json(msg="ZooKeeper did not reach '%s' within %s seconds: %s" % (wait_for, timeout, modes), **result)
+        module.fail_json(msg="ZooKeeper did not reach '%s' within %s seconds: %s"
+                         % (wait_for, timeout, modes), **result)
     module.exit_json(**result)
 
 

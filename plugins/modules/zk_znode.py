@@ -16,7 +16,7 @@ description:
   - A batch given with O(znodes) is applied over one ZooKeeper session, which makes seeding trees of hundreds of znodes fast.
   - Replaces C(community.general.znode), adding check mode, diff mode, ACLs, binary values, TLS options and batches.
 author:
-  - zkops.zookeeper contributors
+  - zkops.zookeeper contributors (@zkops)
 extends_documentation_fragment:
   - zkops.zookeeper.connection
 attributes:
@@ -28,6 +28,7 @@ attributes:
     description: Shows the value and ACL of each changed znode before and after.
   idempotent:
     support: full
+    description: Data is compared as bytes and ACLs as sets; a second run with the same input changes nothing.
 options:
   path:
     description:
@@ -43,7 +44,8 @@ options:
     default: present
   value:
     description:
-      - Data of the znode, as UTF-8 text. When neither O(value) nor O(value_b64) is given, a new node is created empty and the data of an existing node is left alone.
+      - Data of the znode, as UTF-8 text.
+      - When neither O(value) nor O(value_b64) is given, a new node is created empty and the data of an existing node is left alone.
     type: str
   value_b64:
     description:
@@ -63,7 +65,9 @@ options:
         choices: [world, digest, ip, auth]
       id:
         description:
-          - V(anyone) for C(world) (the default), an address or CIDR for C(ip), a user name (with O(acl[].password)) or C(user:base64hash) for C(digest). Ignored for C(auth).
+          - V(anyone) for C(world) (the default), an address or CIDR for C(ip).
+          - A user name (with O(acl[].password)) or C(user:base64hash) for C(digest).
+          - Ignored for C(auth).
         type: str
       password:
         description: Password of a C(digest) user; the stored hash is computed from it.
@@ -79,7 +83,8 @@ options:
     default: true
   recursive:
     description:
-      - With O(state=absent), delete the znode together with all of its children. Without it, a node with children is not deleted and the task fails with NotEmpty.
+      - With O(state=absent), delete the znode together with all of its children.
+      - Without it, a node with children is not deleted and the task fails with NotEmpty.
     type: bool
     default: false
   version:
@@ -111,6 +116,22 @@ options:
         description: The complete ACL, as in O(acl).
         type: list
         elements: dict
+        suboptions:
+          scheme:
+            description: ACL scheme.
+            type: str
+            required: true
+            choices: [world, digest, ip, auth]
+          id:
+            description: Identity, as in O(acl[].id).
+            type: str
+          password:
+            description: Password of a C(digest) user.
+            type: str
+          perms:
+            description: Permissions, letters from C(rwcda), or V(all).
+            type: str
+            required: true
       makepath:
         description: Create missing parents.
         type: bool

@@ -31,7 +31,7 @@ def run_module(module, args, check=False, diff=False, timeout=300):
         cmd.append('--check')
     if diff:
         cmd.append('--diff')
-    proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=timeout, check=False)
     try:
         out = json.loads(proc.stdout)
         return out['plays'][0]['tasks'][0]['hosts']['localhost']

@@ -19,7 +19,7 @@ MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain'
 
 def free_ports(count):
     socks, ports = [], []
-    for _ in range(count):
+    for dummy in range(count):
         s = socket.socket()
         s.bind(('127.0.0.1', 0))
         socks.append(s)

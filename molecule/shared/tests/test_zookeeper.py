@@ -1,0 +1,92 @@
+"""What every scenario proves on its real containers."""
+import pytest
+from conftest import CLIENTS, MEMBERS, get_host, wait_until, zkcli
+
+testinfra_hosts = MEMBERS
+
+
+def test_service_active_enabled_running_as_zookeeper(host):
+    svc = host.service('zookeeper')
+    assert svc.is_running
+    assert svc.is_enabled
+    java = host.process.filter(comm='java')
+    assert java, 'no java process'
+    assert {p.user for p in java} == {'zookeeper'}
+
+
+def test_myid_matches_inventory(host):
+    zk_id = host.ansible.get_variables()['zookeeper_id']
+    myid = host.file('/var/lib/zookeeper/myid')
+    assert myid.content_string.strip() == str(zk_id)
+    assert myid.user == 'zookeeper'
+    data = host.file('/var/lib/zookeeper')
+    assert data.user == 'zookeeper' and data.mode == 0o750
+
+
+def test_zoo_cfg_server_lines(host, members):
+    cfg = host.file('/etc/zookeeper/conf_zkops/zoo.cfg').content_string
+    assert 'dataDir=/var/lib/zookeeper' in cfg
+    assert '/tmp' not in cfg
+    assert '4lw.commands.whitelist=srvr,mntr,ruok' in cfg
+    assert 'admin.enableServer=false' in cfg
+    if len(members) == 1:
+        assert 'server.' not in cfg
+        return
+    for name, hv in members.items():
+        line = 'server.%d=%s:2888:3888%s' % (hv['zookeeper_id'], name,
+                                             ':observer' if hv.get('zookeeper_role') == 'observer' else '')
+        assert line + '\n' in cfg
+    me = host.ansible.get_variables()
+    assert ('peerType=observer' in cfg) == (me.get('zookeeper_role') == 'observer')
+
+
+def test_zkserver_status_uses_role_config(host):
+    out = host.run("bash -lc 'zkServer.sh status'")
+    assert '/etc/zookeeper/conf_zkops/zoo.cfg' in out.stdout + out.stderr
+    assert 'Mode: ' in out.stdout
+
+
+@pytest.mark.parametrize('unused', [None])
+def test_exactly_one_leader(unused, members, modes):
+    # Runs once per member host, asserts on the whole ensemble.
+    observers = sorted(n for n, hv in members.items() if hv.get('zookeeper_role') == 'observer')
+    if len(members) == 1:
+        assert list(modes.values()) == ['standalone']
+        return
+    assert sorted(modes.values()).count('leader') == 1, modes
+    assert sorted(n for n, m in modes.items() if m == 'observer') == observers, modes
+    assert sorted(modes.values()).count('follower') == len(members) - len(observers) - 1, modes
+
+
+def test_znode_replicates_to_every_member(host, members, znode_path):
+    writer = MEMBERS[0]
+    created = zkcli(writer, 'create %s replicated-%s' % (znode_path, host.backend.get_hostname()))
+    assert created.rc == 0, created.stderr
+    try:
+        for name in MEMBERS:
+            got = wait_until(lambda n=name: 'replicated-' in zkcli(n, 'get %s' % znode_path).stdout, timeout=30)
+            assert got, 'znode %s not readable through %s' % (znode_path, name)
+    finally:
+        zkcli(writer, 'delete %s' % znode_path)
+
+
+def _connect(client, target, port):
+    code = ("import socket,sys\n"
+            "s=socket.socket(); s.settimeout(3)\n"
+            "sys.exit(s.connect_ex((%r, %d)))" % (target, port))
+    return get_host(client).run("python3 -c %s" % repr(code)).rc == 0
+
+
+@pytest.mark.skipif(not CLIENTS or len(MEMBERS) < 2, reason='needs a non-member client and an ensemble')
+def test_firewall_client_port_open_quorum_ports_members_only(host, modes):
+    me = host.backend.get_hostname()
+    peer = next(n for n in MEMBERS if n != me)
+    client = CLIENTS[0]
+    assert _connect(client, me, 2181), 'client port must be reachable from a non-member'
+    # The election port listens on every member; a peer gets through, a non-member does not.
+    assert _connect(peer, me, 3888), 'election port must be reachable from members'
+    assert not _connect(client, me, 3888), 'election port must be closed to non-members'
+    if modes[me] == 'leader':
+        assert _connect(peer, me, 2888)
+        assert not _connect(client, me, 2888), 'quorum port must be closed to non-members'
+    assert host.run('firewall-cmd --state').stdout.strip() == 'running'
