@@ -71,10 +71,8 @@ def test_znode_replicates_to_every_member(host, members, znode_path):
 
 
 def _connect(client, target, port):
-    code = ("import socket,sys\n"
-            "s=socket.socket(); s.settimeout(3)\n"
-            "sys.exit(s.connect_ex((%r, %d)))" % (target, port))
-    return get_host(client).run("python3 -c %s" % repr(code)).rc == 0
+    code = "import socket, sys; s = socket.socket(); s.settimeout(3); sys.exit(s.connect_ex((%r, %d)))" % (target, port)
+    return get_host(client).run('python3 -c "%s"' % code).rc == 0
 
 
 @pytest.mark.skipif(not CLIENTS or len(MEMBERS) < 2, reason='needs a non-member client and an ensemble')
