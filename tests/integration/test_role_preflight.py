@@ -1,0 +1,113 @@
+"""The role's preflight stops bad inventories before anything changes.
+
+The role runs in check mode against inventory hosts that all connect locally;
+each bad input must fail in a Preflight task, with a message naming the host,
+the variable and the value, and with nothing changed (not even in check mode).
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from ansible_runner import ROOT, ansible_env
+
+PLAY = textwrap.dedent('''\
+    - name: Role under test
+      hosts: zookeeper
+      gather_facts: true
+      roles:
+        - role: zkops.zookeeper.zookeeper
+    ''')
+
+
+def run_role(tmp_path, hosts, extra_vars='', tags=None):
+    inventory = tmp_path / 'hosts'
+    inventory.write_text('[zookeeper]\n%s\n[zookeeper:vars]\nansible_connection=local\n'
+                         'ansible_python_interpreter=%s\nzookeeper_firewall=none\n'
+                         'zookeeper_data_dir=%s\n%s\n'
+                         % (hosts, sys.executable, tmp_path / 'data', extra_vars))
+    play = tmp_path / 'play.yml'
+    play.write_text(PLAY)
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(inventory), str(play), '--check']
+    if tags:
+        cmd += ['--tags', tags]
+    env = ansible_env()
+    env['ANSIBLE_STDOUT_CALLBACK'] = 'ansible.builtin.default'
+    env['ANSIBLE_NOCOLOR'] = '1'
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def assert_refused(rc, out, *fragments):
+    assert rc != 0, out
+    failed_task = [line for line in out.splitlines() if line.startswith('TASK [')][-1]
+    assert 'Preflight' in failed_task or 'Validating arguments' in failed_task, out
+    assert 'changed=0' in out and 'changed=1' not in out, 'something changed before preflight stopped: ' + out
+    for fragment in fragments:
+        assert fragment in out, (fragment, out)
+
+
+def test_valid_ensemble_passes_preflight(tmp_path):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1\nzkb zookeeper_id=2\nzkc zookeeper_id=3\n'
+                                 'zkd zookeeper_id=4 zookeeper_role=observer', tags='preflight_only')
+    assert rc == 0, out
+    assert 'failed=0' in out
+
+
+def test_duplicate_id(tmp_path):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1\nzkb zookeeper_id=1\nzkc zookeeper_id=3')
+    assert_refused(rc, out, 'zookeeper_id=1 is set on more than one host', 'zka', 'zkb')
+
+
+def test_missing_id(tmp_path):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1\nzkb\nzkc zookeeper_id=3')
+    assert_refused(rc, out, 'Host zkb', 'zookeeper_id=(not set)')
+
+
+@pytest.mark.parametrize('bad', ['0', '256'])
+def test_out_of_range_id(tmp_path, bad):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=%s' % bad)
+    assert_refused(rc, out, 'Host zka', 'zookeeper_id=%s' % bad, '1 to 255')
+
+
+def test_non_numeric_id_refused_by_argument_spec(tmp_path):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=one')
+    assert_refused(rc, out, 'zookeeper_id', 'one')
+
+
+def test_observers_only(tmp_path):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_role=observer\nzkb zookeeper_id=2 zookeeper_role=observer')
+    assert_refused(rc, out, 'no participants', 'zookeeper_role=observer')
+
+
+def test_two_participants(tmp_path):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1\nzkb zookeeper_id=2')
+    assert_refused(rc, out, '2 participants', 'tolerates 0 failures', 'zookeeper_allow_unsafe_ensemble')
+
+
+def test_two_participants_allowed_when_asked(tmp_path):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1\nzkb zookeeper_id=2',
+                       extra_vars='zookeeper_allow_unsafe_ensemble=true', tags='preflight_only')
+    assert rc == 0, out
+
+
+def test_even_participants_warn(tmp_path):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1\nzkb zookeeper_id=2\nzkc zookeeper_id=3\nzkd zookeeper_id=4',
+                       tags='preflight_only')
+    assert rc == 0, out
+    assert '4 participants tolerate 1 failure(s), the same as 3' in out
+
+
+def test_myid_on_disk_is_never_changed(tmp_path):
+    data = tmp_path / 'data'
+    data.mkdir()
+    (data / 'myid').write_text('7\n')
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1')
+    assert_refused(rc, out, 'Host zka', 'myid holds 7', 'zookeeper_id=1')
+    assert (data / 'myid').read_text() == '7\n'
+
+
+def test_bad_choice_refused_by_argument_spec(tmp_path):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_role=leader')
+    assert_refused(rc, out, 'zookeeper_role', 'leader')
