@@ -8,9 +8,9 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 COLL_COPY := $(CURDIR)/.cache/sanity/ansible_collections/zkops/zookeeper
-SCENARIOS ?= default standalone
+SCENARIOS ?= default standalone tarball offline
 
-.PHONY: help bootstrap docker lint sanity unit integration test-fast molecule test demo demo-destroy bench clean
+.PHONY: help bootstrap docker fixtures lint sanity unit integration test-fast molecule test demo demo-destroy bench clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -20,6 +20,10 @@ bootstrap:
 
 docker:
 	@bash scripts/docker-setup.sh
+
+# Apache-layout tarballs built from Debian's jars, and a local mirror of them.
+fixtures: docker
+	@bash tests/fixtures/stage-mirror.sh .cache/tarballs .cache/mirror
 
 lint: bootstrap
 	ansible-lint --profile production --offline
@@ -37,7 +41,7 @@ integration: bootstrap
 
 test-fast: lint sanity unit integration
 
-molecule: bootstrap docker
+molecule: bootstrap docker fixtures
 	@for s in $(SCENARIOS); do echo "=== molecule scenario $$s"; molecule test -s $$s || exit 1; done
 
 test: test-fast molecule

@@ -111,3 +111,21 @@ def test_myid_on_disk_is_never_changed(tmp_path):
 def test_bad_choice_refused_by_argument_spec(tmp_path):
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_role=leader')
     assert_refused(rc, out, 'zookeeper_role', 'leader')
+
+
+@pytest.mark.parametrize('extra, fragments', [
+    ('zookeeper_version=3.9', ["zookeeper_version='3.9'", 'X.Y.Z']),
+    ('zookeeper_tarball_checksum=md5:abc', ["zookeeper_tarball_checksum='md5:abc'", 'sha512:']),
+    ('zookeeper_tarball_src=/nonexistent/zk.tar.gz', ["zookeeper_tarball_src='/nonexistent/zk.tar.gz'", 'not a file']),
+])
+def test_tarball_settings(tmp_path, extra, fragments):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars='zookeeper_install_method=tarball\n' + extra)
+    assert_refused(rc, out, 'Host zka', *fragments)
+
+
+def test_tarball_src_needs_its_checksum(tmp_path):
+    tarball = tmp_path / 'apache-zookeeper-3.9.3-bin.tar.gz'
+    tarball.write_bytes(b'not really a tarball')
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1',
+                       extra_vars='zookeeper_install_method=tarball\nzookeeper_tarball_src=%s' % tarball)
+    assert_refused(rc, out, 'Host zka', 'has no .sha512 file beside it')

@@ -37,9 +37,33 @@ def test_quorum_held_until_the_leader_restart(summary):
     assert len(gaps) * 0.2 < 10, summary
 
 
-def test_new_setting_applied_everywhere():
+@pytest.fixture(scope='module')
+def change():
+    """What the side effect changed: {"zoo_cfg": line} or {"version": "X.Y.Z"}."""
+    return json.loads(get_host(CLIENTS[0]).file('/root/rolling-change.json').content_string)
+
+
+def test_change_applied_everywhere(change):
     for name in MEMBERS:
-        assert 'maxSessionTimeout=50000' in get_host(name).file('/etc/zookeeper/conf_zkops/zoo.cfg').content_string
+        host = get_host(name)
+        if 'zoo_cfg' in change:
+            assert change['zoo_cfg'] in host.file('/etc/zookeeper/conf_zkops/zoo.cfg').content_string
+        if 'version' in change:
+            srvr = host.run("python3 -c \"import socket; s = socket.create_connection(('127.0.0.1', 2181)); "
+                            "s.sendall(b'srvr'); print(s.recv(4096).decode())\"").stdout
+            assert 'Zookeeper version: %s' % change['version'] in srvr, (name, srvr)
+            current = host.file('/opt/zookeeper/current')
+            assert current.is_symlink and current.linked_to.endswith('apache-zookeeper-%s-bin' % change['version'])
+
+
+def test_writes_during_the_change_all_survived():
+    client = get_host(CLIENTS[0])
+    path = '/root/writer-summary.json'
+    if not client.file(path).exists:
+        pytest.skip('this scenario runs no writer')
+    summary = json.loads(client.file(path).content_string)
+    assert summary['acked'] >= 50, summary
+    assert summary['missing_count'] == 0, summary
 
 
 def test_every_member_restarted_leader_last(summary):

@@ -77,6 +77,8 @@ def _connect(client, target, port):
 
 @pytest.mark.skipif(not CLIENTS or len(MEMBERS) < 2, reason='needs a non-member client and an ensemble')
 def test_firewall_client_port_open_quorum_ports_members_only(host, modes):
+    if host.ansible.get_variables().get('zookeeper_firewall') != 'firewalld':
+        pytest.skip('this scenario does not manage firewalld')
     me = host.backend.get_hostname()
     peer = next(n for n in MEMBERS if n != me)
     client = CLIENTS[0]
