@@ -212,7 +212,7 @@ def main():
     result = dict(changed=False, servers=servers, is_available=bool(summary['serving']), **summary)
     if wait_for and not condition_met(wait_for, servers, summary):
         modes = ', '.join('%s=%s' % (s['server'], s['mode']) for s in servers)
-        module.fail_json(msg="ZooKeeper did not reach '%s' within %s seconds: %s"
+        module.fail_json(msg="ZooKeeper did not reach '%s' within %s seconds: %s."
                          % (wait_for, timeout, modes), **result)
     module.exit_json(**result)
 

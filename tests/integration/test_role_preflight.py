@@ -57,7 +57,7 @@ def test_valid_ensemble_passes_preflight(tmp_path):
 
 def test_duplicate_id(tmp_path):
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1\nzkb zookeeper_id=1\nzkc zookeeper_id=3')
-    assert_refused(rc, out, 'zookeeper_id=1 is set on more than one host', 'zka', 'zkb')
+    assert_refused(rc, out, 'zookeeper_id=1 is set on more than one member', 'zka', 'zkb')
 
 
 def test_missing_id(tmp_path):
@@ -129,3 +129,19 @@ def test_tarball_src_needs_its_checksum(tmp_path):
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1',
                        extra_vars='zookeeper_install_method=tarball\nzookeeper_tarball_src=%s' % tarball)
     assert_refused(rc, out, 'Host zka', 'has no .sha512 file beside it')
+
+
+def test_instances_on_one_host_must_not_share_ports(tmp_path):
+    instances = ('zookeeper_instances=\'[{"id": 1, "client_port": 2181, "quorum_port": 2888, "election_port": 3888},'
+                 ' {"id": 2, "client_port": 2182, "quorum_port": 2888, "election_port": 3889},'
+                 ' {"id": 3, "client_port": 2183, "quorum_port": 2890, "election_port": 3890}]\'')
+    rc, out = run_role(tmp_path, 'zka zookeeper_address=127.0.0.1 ' + instances)
+    assert_refused(rc, out, 'Host zka', 'port(s) 2888 used twice in zookeeper_instances')
+
+
+def test_pseudo_cluster_passes_preflight(tmp_path):
+    instances = ('zookeeper_instances=\'[{"id": 1, "client_port": 2181, "quorum_port": 2887, "election_port": 3887},'
+                 ' {"id": 2, "client_port": 2182, "quorum_port": 2888, "election_port": 3888},'
+                 ' {"id": 3, "client_port": 2183, "quorum_port": 2889, "election_port": 3889}]\'')
+    rc, out = run_role(tmp_path, 'zka zookeeper_address=127.0.0.1 ' + instances, tags='preflight_only')
+    assert rc == 0, out

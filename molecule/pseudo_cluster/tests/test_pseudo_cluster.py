@@ -1,0 +1,69 @@
+"""Three instances on one host form an ensemble: one leader, two followers, replication."""
+import os
+import re
+import time
+
+import pytest
+import testinfra.utils.ansible_runner
+
+testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
+    os.environ['MOLECULE_INVENTORY_FILE']).get_hosts('zookeeper')
+
+INSTANCES = {1: (2181, 2887, 3887), 2: (2182, 2888, 3888), 3: (2183, 2889, 3889)}
+
+
+def srvr(host, port):
+    code = "import socket; s = socket.create_connection(('127.0.0.1', %d)); s.sendall(b'srvr'); print(s.recv(4096).decode())" % port
+    return host.run('python3 -c "%s"' % code).stdout
+
+
+def mode(host, port):
+    match = re.search(r'^Mode: (\S+)', srvr(host, port), re.M)
+    return match.group(1) if match else None
+
+
+@pytest.mark.parametrize('zk_id', sorted(INSTANCES))
+def test_instance_has_its_own_unit_dirs_and_myid(host, zk_id):
+    client, quorum, election = INSTANCES[zk_id]
+    svc = host.service('zookeeper-%d' % zk_id)
+    assert svc.is_running and svc.is_enabled
+    assert host.file('/var/lib/zookeeper/%d/myid' % zk_id).content_string.strip() == str(zk_id)
+    cfg = host.file('/etc/zookeeper/conf_zkops/%d/zoo.cfg' % zk_id).content_string
+    assert 'clientPort=%d\n' % client in cfg
+    assert 'dataDir=/var/lib/zookeeper/%d\n' % zk_id in cfg
+    for other, (_c, q, e) in INSTANCES.items():
+        assert 'server.%d=127.0.0.1:%d:%d\n' % (other, q, e) in cfg
+
+
+def test_one_leader_two_followers(host):
+    modes = {}
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        modes = {zk_id: mode(host, ports[0]) for zk_id, ports in INSTANCES.items()}
+        if sorted(modes.values(), key=str) == ['follower', 'follower', 'leader']:
+            break
+        time.sleep(2)
+    assert sorted(modes.values(), key=str) == ['follower', 'follower', 'leader'], modes
+
+
+def test_replication_between_instances(host):
+    path = '/zkops-pseudo-%d' % int(time.time())
+    cli = "bash -lc 'zkCli.sh -server 127.0.0.1:%d %s'"
+    assert host.run(cli % (2181, 'create %s hello-pseudo' % path)).rc == 0
+    try:
+        for port in (2182, 2183):
+            out = ''
+            for _ in range(10):
+                out = host.run(cli % (port, 'get %s' % path)).stdout
+                if 'hello-pseudo' in out:
+                    break
+                time.sleep(1)
+            assert 'hello-pseudo' in out, (port, out)
+    finally:
+        host.run(cli % (2181, 'delete %s' % path))
+
+
+def test_firewalld_opens_every_client_port(host):
+    ports = host.run('firewall-cmd --zone=public --list-ports').stdout.split()
+    for client, _q, _e in INSTANCES.values():
+        assert '%d/tcp' % client in ports
