@@ -53,7 +53,7 @@ def test_replication_between_instances(host):
     try:
         for port in (2182, 2183):
             out = ''
-            for _ in range(10):
+            for dummy in range(10):
                 out = host.run(cli % (port, 'get %s' % path)).stdout
                 if 'hello-pseudo' in out:
                     break
