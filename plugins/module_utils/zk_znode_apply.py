@@ -114,7 +114,6 @@ class ZnodeApplier(object):
             elif not self.check_mode:
                 self.client.ensure_path(parent)
             self._mark(parent, (True, b'', OPEN_ACL, None))
-            self.known.add(parent)
 
     def _present(self, item, exists, data, acl, stat):
         path = item['path']
