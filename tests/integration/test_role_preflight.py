@@ -145,3 +145,19 @@ def test_pseudo_cluster_passes_preflight(tmp_path):
                  ' {"id": 3, "client_port": 2183, "quorum_port": 2889, "election_port": 3889}]\'')
     rc, out = run_role(tmp_path, 'zka zookeeper_address=127.0.0.1 ' + instances, tags='preflight_only')
     assert rc == 0, out
+
+
+@pytest.mark.parametrize('extra, fragments', [
+    ('zookeeper_heap_size=lots', ["zookeeper_heap_size='lots'", 'JVM size']),
+    ('zookeeper_4lw_whitelist=\'["ruok"]\'', ['zookeeper_4lw_whitelist', 'lacks srvr']),
+    ('zookeeper_client_port=70000', ['zka has 70000 as a port']),
+])
+def test_settings_checked_before_changes(tmp_path, extra, fragments):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra)
+    assert_refused(rc, out, 'Host zka', *fragments)
+
+
+def test_client_sources_must_be_addresses(tmp_path):
+    # On the host line, INI values are parsed as Python literals: a real list.
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_client_sources=\'["10.0.0.0/8","everyone"]\'')
+    assert_refused(rc, out, 'Host zka', 'zookeeper_client_sources', "'everyone'", 'not IP addresses or CIDRs')
