@@ -16,6 +16,7 @@ role compares zoo.cfg by its keys, ignoring those ZooKeeper owns.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import re
 
 ROLES = ('participant', 'observer')
@@ -149,25 +150,28 @@ def same_server(a, b):
     return format_server(a) == format_server(b)
 
 
-def static_config(desired_text, current_text, initial_dynamic_file):
-    """The zoo.cfg text to write, given the role's rendering and the file on disk.
+def static_digest(props):
+    """SHA-256 of zoo.cfg's keys and values, sorted, without the keys ZooKeeper rewrites."""
+    canon = ''.join('%s=%s\n' % (k, props[k]) for k in sorted(props) if k not in ZK_OWNED_KEYS)
+    return hashlib.sha256(canon.encode('utf-8')).hexdigest()
 
-    When the file on disk has the same keys and values as ``desired_text``
-    (ignoring the keys ZooKeeper owns), the current text is returned as it is,
-    so ZooKeeper's own rewrite of the file is not fought.  Otherwise the
-    desired text is returned, with ``dynamicConfigFile`` kept at what
-    ZooKeeper last chose (or ``initial_dynamic_file`` on a first write).
-    An empty ``initial_dynamic_file`` means no dynamic config (standalone).
+
+def static_config(desired_text, current_digest, current_pointer, dynamic_file):
+    """Whether to write zoo.cfg, and what.
+
+    ``desired_text`` is the role's rendering without ``dynamicConfigFile``.
+    ``current_digest``/``current_pointer`` describe the file on disk (see
+    static_digest), ``dynamic_file`` is where it must point: None for a
+    standalone server, '' to keep what ZooKeeper chose (falling back to nothing),
+    or a path.  When the keys already match and the pointer needs no change,
+    nothing is written, so ZooKeeper's own rewrite of the file is not fought.
+    Returns dict(write=bool, content=str).
     """
-    desired = parse_properties(desired_text)
-    current = parse_properties(current_text)
-    strip = lambda props: dict((k, v) for k, v in props.items() if k not in ZK_OWNED_KEYS)
-    dynamic = current.get('dynamicConfigFile') or initial_dynamic_file
-    if not initial_dynamic_file:
-        dynamic = ''
-    if current_text and strip(current) == strip(desired) and (current.get('dynamicConfigFile') or '') == dynamic:
-        return current_text
+    pointer = None
+    if dynamic_file is not None:
+        pointer = dynamic_file or current_pointer
     text = desired_text if desired_text.endswith('\n') else desired_text + '\n'
-    if dynamic:
-        text += 'dynamicConfigFile=%s\n' % dynamic
-    return text
+    same_keys = current_digest == static_digest(parse_properties(desired_text))
+    if pointer:
+        text += 'dynamicConfigFile=%s\n' % pointer
+    return dict(write=not (same_keys and (current_pointer or None) == (pointer or None)), content=text)

@@ -23,7 +23,7 @@ def live(ens, via):
     zk.start(timeout=20)
     try:
         zk.sync('/zookeeper/config')
-        data, _ = zk.get('/zookeeper/config')
+        data = zk.get('/zookeeper/config')[0]
     finally:
         zk.stop()
         zk.close()

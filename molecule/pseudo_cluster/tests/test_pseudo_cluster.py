@@ -29,10 +29,12 @@ def test_instance_has_its_own_unit_dirs_and_myid(host, zk_id):
     assert svc.is_running and svc.is_enabled
     assert host.file('/var/lib/zookeeper/%d/myid' % zk_id).content_string.strip() == str(zk_id)
     cfg = host.file('/etc/zookeeper/conf_zkops/%d/zoo.cfg' % zk_id).content_string
-    assert 'clientPort=%d\n' % client in cfg
     assert 'dataDir=/var/lib/zookeeper/%d\n' % zk_id in cfg
-    for other, (_c, q, e) in INSTANCES.items():
-        assert 'server.%d=127.0.0.1:%d:%d\n' % (other, q, e) in cfg
+    dynamic = re.search(r'^dynamicConfigFile=(\S+)$', cfg, re.M).group(1)
+    assert dynamic.startswith('/etc/zookeeper/conf_zkops/%d/zoo.cfg.dynamic' % zk_id)
+    lines = host.file(dynamic).content_string
+    for other, (c, q, e) in INSTANCES.items():
+        assert 'server.%d=127.0.0.1:%d:%d:participant;0.0.0.0:%d\n' % (other, q, e, c) in lines
 
 
 def test_one_leader_two_followers(host):

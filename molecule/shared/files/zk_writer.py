@@ -4,7 +4,8 @@ Creates /upgrade/nNNNNNN in a loop through kazoo (retrying through leader
 elections) until the stop file appears or the time limit passes. A znode counts
 as written once ZooKeeper acknowledged it. At the end, a fresh session reads
 back every acknowledged znode and a JSON summary is written.
-Usage: zk_writer.py HOSTS STOPFILE SUMMARY MAX_SECONDS
+Usage: zk_writer.py HOSTS STOPFILE SUMMARY MAX_SECONDS [ACKLOG]
+ACKLOG, when given, gets one line per acknowledged znode: "<path> <unix time>".
 """
 import json
 import os
@@ -26,6 +27,7 @@ def client(hosts):
 
 def main():
     hosts, stop_file, summary_file, limit = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+    ack_log = open(sys.argv[5], 'a', buffering=1) if len(sys.argv) > 5 else None
     zk = client(hosts)
     zk.retry(zk.ensure_path, '/upgrade')
     acked, errors = [], []
@@ -40,6 +42,8 @@ def main():
             acked.append(path)
         except Exception as e:  # pylint: disable=broad-except
             errors.append('%s: %r' % (path, e))
+        if ack_log and acked and acked[-1] == path:
+            ack_log.write('%s %.3f\n' % (path, time.time()))
         i += 1
         time.sleep(0.05)
     zk.stop()

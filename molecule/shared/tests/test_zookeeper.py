@@ -23,21 +23,25 @@ def test_myid_matches_inventory(host):
     assert data.user == 'zookeeper' and data.mode == 0o750
 
 
-def test_zoo_cfg_server_lines(host, members):
-    cfg = host.file('/etc/zookeeper/conf_zkops/zoo.cfg').content_string
+def test_zoo_cfg_and_dynamic_server_lines(host, members):
+    cfg_file = host.file('/etc/zookeeper/conf_zkops/zoo.cfg')
+    cfg = cfg_file.content_string
     assert 'dataDir=/var/lib/zookeeper' in cfg
     assert '/tmp' not in cfg
     assert '4lw.commands.whitelist=srvr,mntr,ruok' in cfg
     assert 'admin.enableServer=false' in cfg
+    assert cfg_file.mode & 0o007 == 0, 'zoo.cfg must not be world-readable'
     if len(members) == 1:
-        assert 'server.' not in cfg
+        assert 'server.' not in cfg and 'dynamicConfigFile' not in cfg
         return
+    # Quorum mode: the servers live in the dynamic file ZooKeeper keeps itself.
+    assert 'reconfigEnabled=true' in cfg and 'standaloneEnabled=false' in cfg and 'server.' not in cfg
+    dynamic = [line.split('=', 1)[1] for line in cfg.splitlines() if line.startswith('dynamicConfigFile=')]
+    assert len(dynamic) == 1
+    lines = host.file(dynamic[0]).content_string.splitlines()
     for name, hv in members.items():
-        line = 'server.%d=%s:2888:3888%s' % (hv['zookeeper_id'], name,
-                                             ':observer' if hv.get('zookeeper_role') == 'observer' else '')
-        assert line + '\n' in cfg
-    me = host.ansible.get_variables()
-    assert ('peerType=observer' in cfg) == (me.get('zookeeper_role') == 'observer')
+        role = 'observer' if hv.get('zookeeper_role') == 'observer' else 'participant'
+        assert 'server.%d=%s:2888:3888:%s;0.0.0.0:2181' % (hv['zookeeper_id'], name, role) in lines
 
 
 def test_zkserver_status_uses_role_config(host):

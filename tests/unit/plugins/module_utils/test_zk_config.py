@@ -12,6 +12,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import (
     parse_server,
     render_dynamic,
     static_config,
+    static_digest,
 )
 
 ports = st.integers(1, 65535)
@@ -69,28 +70,40 @@ def render(d, comment='# managed by zkops\n'):
     return comment + ''.join('%s=%s\n' % kv for kv in d.items())
 
 
+def on_disk(text):
+    props = parse_properties(text)
+    return static_digest(props), props.get('dynamicConfigFile')
+
+
 @settings(max_examples=200)
 @given(props, st.integers(1, 2 ** 40))
 def test_zookeeper_rewrite_is_not_fought(desired, version):
-    """ZooKeeper's rewrite (keys reordered, comments gone, new dynamic file) is accepted as it is."""
-    first = static_config(render(desired), '', '/etc/zk/zoo.cfg.dynamic')
-    assert parse_properties(first)['dynamicConfigFile'] == '/etc/zk/zoo.cfg.dynamic'
+    """ZooKeeper's rewrite (keys reordered, comments gone, new dynamic file) is left as it is."""
+    first = static_config(render(desired), None, None, '/etc/zk/zoo.cfg.dynamic')
+    assert first['write'] and parse_properties(first['content'])['dynamicConfigFile'] == '/etc/zk/zoo.cfg.dynamic'
     items = list(desired.items())
     random.Random(version).shuffle(items)
     rewritten = render(dict(items), comment='') + 'dynamicConfigFile=/etc/zk/zoo.cfg.dynamic.%x\n' % version
-    assert static_config(render(desired), rewritten, '/etc/zk/zoo.cfg.dynamic') == rewritten
+    assert static_config(render(desired), *on_disk(rewritten), dynamic_file='')['write'] is False
 
 
 @given(props, props)
 def test_a_real_change_is_written_and_keeps_zookeepers_pointer(old, new):
     current = render(old, comment='') + 'dynamicConfigFile=/etc/zk/zoo.cfg.dynamic.100000002\n'
-    out = static_config(render(new), current, '/etc/zk/zoo.cfg.dynamic')
-    parsed = parse_properties(out)
+    out = static_config(render(new), *on_disk(current), dynamic_file='')
+    parsed = parse_properties(out['content'])
     assert parsed.pop('dynamicConfigFile') == '/etc/zk/zoo.cfg.dynamic.100000002'
     assert parsed == new
-    assert static_config(render(new), out, '/etc/zk/zoo.cfg.dynamic') == out
+    assert out['write'] is (old != new)
+    assert static_config(render(new), *on_disk(out['content']), dynamic_file='')['write'] is False
+
+
+def test_reinitialising_points_back_at_the_role_file():
+    current = 'a=1\ndynamicConfigFile=/etc/zk/zoo.cfg.dynamic.100000002\n'
+    out = static_config('a=1\n', *on_disk(current), dynamic_file='/etc/zk/zoo.cfg.dynamic')
+    assert out['write'] and out['content'].endswith('dynamicConfigFile=/etc/zk/zoo.cfg.dynamic\n')
 
 
 def test_standalone_has_no_dynamic_file():
-    out = static_config('dataDir=/var/lib/zookeeper\nclientPort=2181\n', '', '')
-    assert 'dynamicConfigFile' not in out
+    out = static_config('dataDir=/var/lib/zookeeper\nclientPort=2181\n', None, None, None)
+    assert out['write'] and 'dynamicConfigFile' not in out['content']

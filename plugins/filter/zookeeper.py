@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) zkops.zookeeper contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the zkops.zookeeper role: the ensemble model, the membership plan and zoo.cfg ownership.
+
+The logic lives in module_utils (unit-tested there); these are thin wrappers.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import hashlib
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import ConfigError, render_dynamic, static_config
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
+    build_members,
+    duplicates,
+    inventory_hosts,
+    restart_order,
+    restart_plan,
+)
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import stale_rules, wanted_rules
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership, server_of
+
+
+def zookeeper_members(hosts, hostvars, defaults):
+    return build_members(list(hosts), hostvars, dict(defaults))
+
+
+def zookeeper_duplicates(values):
+    return duplicates(list(values))
+
+
+def zookeeper_restart_order(plan):
+    return restart_order(list(plan))
+
+
+def zookeeper_restart_plan(results):
+    return restart_plan(list(results))
+
+
+def zookeeper_inventory_hosts(servers, hostvars, all_hosts, defaults):
+    return inventory_hosts(list(servers), hostvars, list(all_hosts), dict(defaults))
+
+
+def zookeeper_membership_plan(members, infos, params):
+    """``infos``: zk_server_info entries (a list, or a dict by instance name)."""
+    if not isinstance(infos, dict):
+        infos = dict((i['name'], i) for i in infos)
+    try:
+        return plan_membership(list(members), infos, dict(params))
+    except (ConfigError, KeyError, ValueError) as e:
+        raise AnsibleFilterError('zookeeper_membership_plan: %s' % e)
+
+
+def zookeeper_static_config(desired_text, info, dynamic_file):
+    info = info or {}
+    return static_config(desired_text, info.get('static_digest'), info.get('dynamic_file'), dynamic_file)
+
+
+def zookeeper_dynamic_config(members):
+    return render_dynamic([server_of(m) for m in members])
+
+
+def zookeeper_rich_rules(local, members, client_sources, this_host):
+    return wanted_rules(list(local), list(members), list(client_sources or []), this_host)
+
+
+def zookeeper_stale_rich_rules(current, wanted, local):
+    return stale_rules(list(current), list(wanted), list(local))
+
+
+def zookeeper_super_digest(password, user='super'):
+    """user:base64(sha1(user:password)), the form of zookeeper.DigestAuthenticationProvider.superDigest."""
+    raw = hashlib.sha1(('%s:%s' % (user, password)).encode('utf-8')).digest()
+    return '%s:%s' % (user, base64.b64encode(raw).decode('ascii'))
+
+
+class FilterModule(object):
+    def filters(self):
+        return dict(
+            zookeeper_members=zookeeper_members,
+            zookeeper_duplicates=zookeeper_duplicates,
+            zookeeper_restart_order=zookeeper_restart_order,
+            zookeeper_restart_plan=zookeeper_restart_plan,
+            zookeeper_inventory_hosts=zookeeper_inventory_hosts,
+            zookeeper_membership_plan=zookeeper_membership_plan,
+            zookeeper_static_config=zookeeper_static_config,
+            zookeeper_dynamic_config=zookeeper_dynamic_config,
+            zookeeper_super_digest=zookeeper_super_digest,
+            zookeeper_rich_rules=zookeeper_rich_rules,
+            zookeeper_stale_rich_rules=zookeeper_stale_rich_rules,
+        )

@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) zkops.zookeeper contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The role's view of the ensemble, built from the inventory: one entry per ZooKeeper instance.
+
+A host runs one instance (zookeeper_id and the port variables) or several
+(zookeeper_instances, the tutorials' pseudo-cluster).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+_IP = re.compile(r'^[0-9.]+$')
+
+
+def _int_or_raw(value):
+    if value is None:
+        return None
+    text = str(value).strip()
+    return int(text) if text.isdigit() else value
+
+
+def _get(mapping, key, default=None):
+    try:
+        value = mapping[key]
+    except (KeyError, TypeError):
+        return default
+    return default if value is None else value
+
+
+def build_members(hosts, hostvars, defaults):
+    """Instances of ``hosts`` (inventory names), from ``hostvars``.
+
+    ``defaults`` holds the role's values for variables a host does not set:
+    quorum_port, election_port, client_port, service_name, conf_dir, data_dir,
+    data_log_dir.
+    """
+    out = []
+    for host in hosts:
+        hv = hostvars[host]
+        address = str(_get(hv, 'zookeeper_address', host))
+        source = _get(hv, 'zookeeper_firewall_source')
+        if source is None:
+            if _IP.match(address) or ':' in address:
+                source = address
+            else:
+                facts = _get(hv, 'ansible_facts', {}) or {}
+                source = _get(_get(facts, 'default_ipv4', {}) or {}, 'address', '')
+        instances = list(_get(hv, 'zookeeper_instances', []) or [])
+        multi = len(instances) > 0
+        service = _get(hv, 'zookeeper_service_name', defaults['service_name'])
+        bind = _get(hv, 'zookeeper_client_port_address', '') or ''
+        for inst in instances if multi else [{'id': _get(hv, 'zookeeper_id')}]:
+            sid = _int_or_raw(inst.get('id'))
+            qport = int(inst.get('quorum_port') or _get(hv, 'zookeeper_quorum_port', defaults['quorum_port']))
+            eport = int(inst.get('election_port') or _get(hv, 'zookeeper_election_port', defaults['election_port']))
+            cport = int(inst.get('client_port') or _get(hv, 'zookeeper_client_port', defaults['client_port']))
+            sub = ('/%s' % sid) if multi else ''
+            log_dir = defaults.get('data_log_dir') or ''
+            name = ('%s/%s' % (host, sid)) if multi else host
+            conf_dir = defaults['conf_dir'] + sub
+            data_dir = defaults['data_dir'] + sub
+            client = '%s:%d' % (bind or '127.0.0.1', cport)
+            out.append(dict(
+                host=host,
+                name=name,
+                id=sid,
+                role=inst.get('role') or _get(hv, 'zookeeper_role', 'participant'),
+                address=address,
+                quorum_port=qport,
+                election_port=eport,
+                client_port=cport,
+                client=client,
+                remote_client='%s:%d' % (address, cport),
+                line_client_address=bind or '0.0.0.0',
+                endpoint='%s:%d' % (address, qport),
+                firewall_source=str(source),
+                service=('%s-%s' % (service, sid)) if multi else service,
+                conf_dir=conf_dir,
+                data_dir=data_dir,
+                data_log_dir=(log_dir + sub) if log_dir else '',
+                server=dict(id=sid, address=address, quorum_port=qport, election_port=eport,
+                            role=inst.get('role') or _get(hv, 'zookeeper_role', 'participant'),
+                            client_port=cport, client_address=bind or '0.0.0.0'),
+                probe=dict(name=name, config=conf_dir + '/zoo.cfg', data_dir=data_dir, client=client),
+            ))
+    return out
+
+
+def duplicates(values):
+    """Values that occur more than once, in order of first repetition."""
+    seen, dups = set(), []
+    for value in values:
+        key = repr(value)
+        if key in seen and value not in dups:
+            dups.append(value)
+        seen.add(key)
+    return dups
+
+
+def restart_order(plan):
+    """Instances to restart, followers and observers first and the leader last."""
+    return [m for m in plan if m.get('mode') != 'leader'] + [m for m in plan if m.get('mode') == 'leader']
+
+
+def restart_plan(results):
+    """Instances to restart (zk_status loop results), each with its mode before the restart."""
+    plan = []
+    for result in results:
+        servers = result.get('servers') or [{'mode': 'unknown'}]
+        plan.append(dict(result['item'], mode=servers[0].get('mode') or 'unknown'))
+    return plan
+
+
+def inventory_hosts(servers, hostvars, all_hosts, defaults):
+    """For servers (dicts with id and address), the inventory host and service that run them.
+
+    A host matches when its zookeeper_address, ansible_host or inventory name is
+    the server's address.  Servers no inventory host matches get host None.
+    """
+    out = []
+    for server in servers:
+        found = None
+        for host in all_hosts:
+            hv = hostvars[host]
+            names = (str(_get(hv, 'zookeeper_address', host)), str(_get(hv, 'ansible_host', host)), host)
+            if server['address'] in names:
+                found = host
+                break
+        service = defaults['service_name']
+        if found is not None:
+            hv = hostvars[found]
+            service = _get(hv, 'zookeeper_service_name', service)
+            if _get(hv, 'zookeeper_instances', []):
+                service = '%s-%s' % (service, server['id'])
+        out.append(dict(id=int(server['id']), address=server['address'], host=found, service=service))
+    return out

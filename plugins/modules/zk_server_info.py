@@ -1,0 +1,219 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) zkops.zookeeper contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: zk_server_info
+short_description: Read what ZooKeeper servers on this host hold on disk and how they run
+version_added: 0.2.0
+description:
+  - For each ZooKeeper instance of the host, reads its C(zoo.cfg) and dynamic configuration file, its C(myid), the
+    transaction logs and snapshots in its C(dataDir), and asks the running server for its mode with C(srvr).
+  - The zkops.zookeeper.zookeeper role uses it to discover, from the servers themselves, whether an ensemble already
+    runs and who is in it, before it changes anything.
+  - Read-only, and needs only Python's standard library.
+author:
+  - zkops.zookeeper contributors (@zkops)
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so it runs normally in check mode.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+  idempotent:
+    support: full
+    description: Reading changes nothing.
+options:
+  instances:
+    description: The instances to read.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: A name for the instance, returned as it is.
+        type: str
+        required: true
+      config:
+        description: Path of its C(zoo.cfg).
+        type: path
+        required: true
+      data_dir:
+        description: Its C(dataDir).
+        type: path
+        required: true
+      client:
+        description: C(host:port) where it answers C(srvr).
+        type: str
+        required: true
+  timeout:
+    description: Seconds to wait for each C(srvr) answer.
+    type: float
+    default: 2
+'''
+
+EXAMPLES = r'''
+- name: What runs here, and with which membership
+  zkops.zookeeper.zk_server_info:
+    instances:
+      - name: zk1
+        config: /etc/zookeeper/conf_zkops/zoo.cfg
+        data_dir: /var/lib/zookeeper
+        client: 127.0.0.1:2181
+  register: zk_here
+'''
+
+RETURN = r'''
+instances:
+  description: One entry per instance, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The name given.
+      type: str
+    form:
+      description:
+        - V(none) (no zoo.cfg), V(standalone) (no server lines), V(static) (C(server.N) lines in zoo.cfg)
+          or V(dynamic) (a C(dynamicConfigFile)).
+      type: str
+    servers:
+      description: The servers of its configuration on disk, by id (id, address, quorum_port, election_port, role, client_address, client_port).
+      type: dict
+    version:
+      description: Version of the dynamic configuration on disk (hexadecimal), or null.
+      type: str
+    dynamic_file:
+      description: The dynamic configuration file C(zoo.cfg) points to, or null.
+      type: str
+    static_digest:
+      description:
+        - SHA-256 of the keys and values of C(zoo.cfg), sorted, without the keys ZooKeeper rewrites itself.
+          Lets the role compare its configuration without the values (which may be secrets) leaving the host.
+      type: str
+    myid:
+      description: Content of C(myid), or null.
+      type: str
+    data_zxid:
+      description: Highest zxid named by a transaction log or snapshot file in the dataDir (0 when none).
+      type: int
+    has_data:
+      description: True when the dataDir holds any transaction (RV(instances[].data_zxid) > 0).
+      type: bool
+    mode:
+      description: What C(srvr) reports (leader, follower, observer, standalone, not-serving, unreachable).
+      type: str
+    zxid:
+      description: Last zxid the running server processed, or null.
+      type: str
+    restart_owed:
+      description:
+        - True when the role's marker C(zkops-restart-owed) lies beside C(zoo.cfg), that is, a change the running
+          JVM has not loaded yet (written by an earlier run whose restart did not happen).
+      type: bool
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import (
+    ConfigError,
+    parse_dynamic,
+    parse_properties,
+    servers_from_static,
+    static_digest,
+)
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import split_hosts
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import server_status
+
+
+RESTART_MARKER = 'zkops-restart-owed'
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except (IOError, OSError):
+        return None
+
+
+def data_zxid(data_dir):
+    top = 0
+    try:
+        names = os.listdir(os.path.join(data_dir, 'version-2'))
+    except OSError:
+        return 0
+    for name in names:
+        prefix, dot, suffix = name.partition('.')
+        if dot and prefix in ('log', 'snapshot'):
+            try:
+                top = max(top, int(suffix, 16))
+            except ValueError:
+                continue
+    return top
+
+
+def read_instance(inst, timeout):
+    text = _read(inst['config'])
+    info = dict(name=inst['name'], form='none', servers={}, version=None, dynamic_file=None, static_digest=None,
+                myid=None, data_zxid=0, has_data=False, mode=None, zxid=None,
+                restart_owed=os.path.exists(os.path.join(os.path.dirname(inst['config']), RESTART_MARKER)))
+    if text is not None:
+        props = parse_properties(text)
+        info['static_digest'] = static_digest(props)
+        dynamic = props.get('dynamicConfigFile')
+        if dynamic:
+            info.update(form='dynamic', dynamic_file=dynamic)
+            parsed = parse_dynamic(_read(dynamic) or '')
+            version = parsed['version']
+            if version is None and '.dynamic.' in dynamic:
+                version = dynamic.rsplit('.', 1)[1]
+            info.update(servers=dict((str(k), v) for k, v in parsed['servers'].items()), version=version)
+        else:
+            servers = servers_from_static(props)
+            info.update(form='static' if servers else 'standalone',
+                        servers=dict((str(k), v) for k, v in servers.items()))
+    myid = _read(os.path.join(inst['data_dir'], 'myid'))
+    info['myid'] = myid.strip() if myid is not None else None
+    info['data_zxid'] = data_zxid(inst['data_dir'])
+    info['has_data'] = info['data_zxid'] > 0
+    host, port = split_hosts(inst['client'])[0]
+    status = server_status(host, port, timeout)
+    info.update(mode=status['mode'], zxid=status['zxid'])
+    return info
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            instances=dict(type='list', elements='dict', required=True, options=dict(
+                name=dict(type='str', required=True),
+                config=dict(type='path', required=True),
+                data_dir=dict(type='path', required=True),
+                client=dict(type='str', required=True),
+            )),
+            timeout=dict(type='float', default=2.0),
+        ),
+        supports_check_mode=True,
+    )
+    if module.params['timeout'] <= 0:
+        module.fail_json(msg='timeout must be greater than 0, got %s' % module.params['timeout'])
+    results = []
+    for inst in module.params['instances']:
+        try:
+            results.append(read_instance(inst, module.params['timeout']))
+        except (ConfigError, ValueError) as e:
+            module.fail_json(msg='Instance %s (%s): %s' % (inst['name'], inst['config'], e))
+    module.exit_json(changed=False, instances=results)
+
+
+if __name__ == '__main__':
+    main()
