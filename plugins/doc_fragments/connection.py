@@ -59,6 +59,4 @@ options:
       - Verify the server certificate against O(ca). Turn off only for tests.
     type: bool
     default: true
-requirements:
-  - kazoo >= 2.8 on the host that runs the module
 '''

@@ -117,30 +117,66 @@ def server_status(host, port, timeout, tls_context=None):
     return parse_srvr(text, server)
 
 
-def summarize(servers):
+def parse_mntr(text):
+    """mntr's tab-separated key/value lines as a dict of strings (empty when refused)."""
+    fields = {}
+    for line in (text or '').splitlines():
+        key, sep, value = line.partition('\t')
+        if sep and key.startswith('zk_'):
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def leader_sync(host, port, timeout, tls_context=None):
+    """The leader's view of its learners from mntr, or None when mntr is not answered."""
+    try:
+        fields = parse_mntr(send_command(host, port, 'mntr', timeout, tls_context))
+    except (socket.error, socket.timeout, ssl.SSLError, OSError):
+        return None
+    if 'zk_synced_followers' not in fields:
+        return None
+    return dict(synced_followers=_int(fields.get('zk_synced_followers')),
+                synced_observers=_int(fields.get('zk_synced_observers')),
+                outstanding_requests=_int(fields.get('zk_outstanding_requests')),
+                approximate_data_size=_int(fields.get('zk_approximate_data_size')),
+                max_latency=_int(fields.get('zk_max_latency')))
+
+
+def summarize(servers, observers=(), sync=None):
     """Ensemble view: leader, followers, observers and whether a quorum holds.
 
-    A quorum holds when a leader serves and more than half of the participants
-    (every listed server that is not an observer, unreachable ones included)
-    are leader or follower.  A single standalone server is its own quorum.
+    A quorum holds when exactly one server is leader and more than half of the
+    participants are leader or follower.  Participants are the listed servers
+    that are neither in observer mode nor named in ``observers``; unreachable
+    ones count (they may be voters).  Two leaders mean split views: no quorum.
+    A single standalone server is its own quorum.  ``sync`` is the leader's
+    mntr view (leader_sync), when known.
     """
+    declared = set(observers or ())
     leader = [s['server'] for s in servers if s['mode'] == 'leader']
     followers = [s['server'] for s in servers if s['mode'] == 'follower']
-    observers = [s['server'] for s in servers if s['mode'] == 'observer']
+    in_observer_mode = [s['server'] for s in servers if s['mode'] == 'observer']
     standalone = [s['server'] for s in servers if s['mode'] == 'standalone']
-    participants = len(servers) - len(observers)
-    voting = len(leader) + len(followers)
-    quorum = bool(leader) and voting * 2 > participants
+    participants = [s['server'] for s in servers
+                    if s['mode'] != 'observer' and s['server'] not in declared]
+    voting = len([x for x in leader + followers if x not in declared])
+    quorum = len(leader) == 1 and voting * 2 > len(participants)
     if standalone and len(servers) == 1:
         quorum = True
+    synced = None
+    if sync is not None and len(leader) == 1:
+        learners = len(servers) - 1
+        synced = ((sync.get('synced_followers') or 0) + (sync.get('synced_observers') or 0)) >= learners
     return dict(
         leader=leader[0] if len(leader) == 1 else None,
         leaders=leader,
         followers=followers,
-        observers=observers,
+        observers=in_observer_mode,
         standalone=standalone,
         serving=[s['server'] for s in servers if s['mode'] in SERVING_MODES],
         quorum=quorum,
+        synced=synced,
+        leader_sync=sync,
     )
 
 
@@ -151,4 +187,8 @@ def condition_met(wait_for, servers, summary):
         return summary['leader'] is not None or (len(servers) == 1 and servers[0]['mode'] == 'standalone')
     if wait_for == 'quorum':
         return summary['quorum']
+    if wait_for == 'synced':
+        if len(servers) == 1 and servers[0]['mode'] == 'standalone':
+            return True
+        return bool(summary['quorum'] and summary['synced'])
     return True

@@ -27,6 +27,8 @@ description:
     C(/zookeeper/config), normally as the digest superuser (give its credential in O(auth)).
 author:
   - zkops.zookeeper contributors (@zkops)
+requirements:
+  - kazoo >= 2.8 on the host that runs the module
 extends_documentation_fragment:
   - zkops.zookeeper.connection
 attributes:

@@ -37,15 +37,26 @@ options:
       - Block until this state holds, polling every second, and fail when it does not hold within O(timeout) seconds.
       - V(serving) waits until every server in O(hosts) is leader, follower, observer or standalone.
       - V(leader) waits until one server is leader (or the only server is standalone).
-      - V(quorum) waits until a leader serves and more than half of the participants are leader or follower.
+      - V(quorum) waits until exactly one leader serves and more than half of the participants are leader or follower.
+      - V(synced) waits for a quorum and for the leader to count every other listed server as synced
+        (C(zk_synced_followers) + C(zk_synced_observers) of its C(mntr)); needs C(mntr) in the whitelist.
       - When not set, the module reports the current state once.
     type: str
-    choices: [serving, leader, quorum]
+    choices: [serving, leader, quorum, synced]
+  observers:
+    description:
+      - Servers of O(hosts), as C(host:port), that are observers. They do not vote, so their absence does not count
+        against the quorum, even when they are unreachable and cannot say so themselves.
+    type: list
+    elements: str
+    default: []
 notes:
   - O(auth) is accepted so that the connection options can be set once with C(module_defaults) for the whole group.
     C(srvr) needs no authentication, so it is ignored.
   - With O(use_tls=true) the four-letter word is sent over TLS, to a C(secureClientPort).
   - O(timeout) is both the time allowed for each server to answer and, with O(wait_for), the time allowed for the state to hold.
+    All servers are asked at once, so the module ends within about O(timeout) plus a second however many servers hang.
+  - Needs only Python's standard library on the host that runs it; kazoo is not needed.
 seealso:
   - module: zkops.zookeeper.zk_znode
 '''
@@ -128,6 +139,37 @@ leader:
   returned: always
   type: str
   sample: zk2:2181
+leaders:
+  description: Every server that says it is leader. More than one means split views, and RV(quorum) is false.
+  returned: always
+  type: list
+  elements: str
+synced:
+  description:
+    - True when the leader counts every other listed server as a synced follower or observer (its C(mntr)).
+    - Null when there is no single leader or its C(mntr) is not answered.
+  returned: always
+  type: bool
+leader_sync:
+  description: The leader's C(mntr) figures, or null when unknown.
+  returned: always
+  type: dict
+  contains:
+    synced_followers:
+      description: C(zk_synced_followers).
+      type: int
+    synced_observers:
+      description: C(zk_synced_observers) (null before 3.6).
+      type: int
+    outstanding_requests:
+      description: C(zk_outstanding_requests).
+      type: int
+    approximate_data_size:
+      description: C(zk_approximate_data_size), in bytes.
+      type: int
+    max_latency:
+      description: C(zk_max_latency), in ms.
+      type: int
 followers:
   description: Servers in follower mode.
   returned: always
@@ -150,8 +192,8 @@ serving:
   elements: str
 quorum:
   description:
-    - True when a leader serves and more than half of the participants are leader or follower.
-    - Participants are the listed servers that are not observers, unreachable ones included.
+    - True when exactly one leader serves and more than half of the participants are leader or follower.
+    - Participants are the listed servers that are neither in observer mode nor named in O(observers), unreachable ones included.
     - True for a single standalone server.
   returned: always
   type: bool
@@ -161,6 +203,7 @@ is_available:
   type: bool
 '''
 
+import threading
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -172,28 +215,65 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection impo
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import (
     FourLetterWordNotAllowed,
     condition_met,
+    leader_sync,
     server_status,
     summarize,
     tls_context_from_params,
 )
 
 
-def poll(hosts, per_server_timeout, tls_context):
-    servers = [server_status(host, port, per_server_timeout, tls_context) for host, port in hosts]
-    return servers, summarize(servers)
+def poll(hosts, per_server_timeout, tls_context, observers, want_sync):
+    """Ask every server at once; a hung server costs per_server_timeout, not its share of a sum."""
+    servers = [None] * len(hosts)
+    errors = []
+
+    def ask(index, host, port):
+        try:
+            servers[index] = server_status(host, port, per_server_timeout, tls_context)
+        except FourLetterWordNotAllowed as e:
+            errors.append(e)
+            servers[index] = dict(server='%s:%d' % (host, port), mode='unreachable', message=str(e))
+
+    threads = [threading.Thread(target=ask, args=(i, h, p)) for i, (h, p) in enumerate(hosts)]
+    for t in threads:
+        t.daemon = True
+        t.start()
+    for t in threads:
+        t.join(per_server_timeout + 1)
+    if errors:
+        raise errors[0]
+    for i, (h, p) in enumerate(hosts):
+        if servers[i] is None:
+            servers[i] = dict(server='%s:%d' % (h, p), mode='unreachable', message='no answer in time')
+    sync = None
+    leaders = [i for i, s in enumerate(servers) if s['mode'] == 'leader']
+    if want_sync and len(leaders) == 1:
+        host, port = hosts[leaders[0]]
+        sync = leader_sync(host, port, per_server_timeout, tls_context)
+    return servers, summarize(servers, observers, sync)
+
+
+def normalise(entries):
+    return ['%s:%d' % (h if ':' not in h else '[%s]' % h, p) for h, p in split_hosts(','.join(entries))] if entries else []
 
 
 def main():
     argument_spec = zk_common_argument_spec()
-    argument_spec.update(wait_for=dict(type='str', choices=['serving', 'leader', 'quorum']))
+    argument_spec.update(
+        wait_for=dict(type='str', choices=['serving', 'leader', 'quorum', 'synced']),
+        observers=dict(type='list', elements='str', default=[]),
+    )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
     params = module.params
     try:
         hosts = split_hosts(params['hosts'])
+        observers = normalise(params['observers'])
     except ValueError as e:
         module.fail_json(msg=str(e))
     timeout = params['timeout']
+    if timeout <= 0:
+        module.fail_json(msg='timeout must be greater than 0, got %s' % timeout)
     wait_for = params['wait_for']
     tls_context = tls_context_from_params(params)
 
@@ -201,10 +281,11 @@ def main():
     try:
         while True:
             remaining = max(deadline - time.time(), 0.5)
-            servers, summary = poll(hosts, min(timeout, remaining) if wait_for else timeout, tls_context)
+            servers, summary = poll(hosts, min(timeout, remaining) if wait_for else timeout, tls_context,
+                                    observers, True)
             if not wait_for or condition_met(wait_for, servers, summary) or time.time() >= deadline:
                 break
-            time.sleep(1)
+            time.sleep(min(1, max(deadline - time.time(), 0)))
     except FourLetterWordNotAllowed as e:
         module.fail_json(msg="The server refused 'srvr' (%s). Add srvr to 4lw.commands.whitelist in zoo.cfg"
                              " (zookeeper_4lw_whitelist in the zkops.zookeeper.zookeeper role)." % e)
@@ -212,8 +293,10 @@ def main():
     result = dict(changed=False, servers=servers, is_available=bool(summary['serving']), **summary)
     if wait_for and not condition_met(wait_for, servers, summary):
         modes = ', '.join('%s=%s' % (s['server'], s['mode']) for s in servers)
-        module.fail_json(msg="ZooKeeper did not reach '%s' within %s seconds: %s."
-                         % (wait_for, timeout, modes), **result)
+        module.fail_json(msg="ZooKeeper did not reach '%s' within %s seconds: %s%s."
+                         % (wait_for, timeout, modes,
+                            '; the leader counts %s as synced' % summary['leader_sync'] if wait_for == 'synced' else ''),
+                         **result)
     module.exit_json(**result)
 
 

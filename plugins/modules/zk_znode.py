@@ -17,6 +17,8 @@ description:
   - Replaces C(community.general.znode), adding check mode, diff mode, ACLs, binary values, TLS options and batches.
 author:
   - zkops.zookeeper contributors (@zkops)
+requirements:
+  - kazoo >= 2.8 on the host that runs the module
 extends_documentation_fragment:
   - zkops.zookeeper.connection
 attributes:

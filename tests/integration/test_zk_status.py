@@ -92,3 +92,35 @@ def test_refused_word_is_detected_from_a_real_server():
         assert fl.server_status('127.0.0.1', ens.servers[0].client_port, 5)['mode'] == 'standalone'
     finally:
         ens.destroy()
+
+
+def test_wait_for_honours_timeout_with_hung_servers():
+    """Listeners that accept and never answer: the module ends within timeout plus about a second."""
+    import socket
+    listeners = []
+    for dummy in range(3):
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        s.listen(5)
+        listeners.append(s)
+    hosts = ','.join('127.0.0.1:%d' % s.getsockname()[1] for s in listeners)
+    start = time.time()
+    res = run_module(MOD, {'hosts': hosts, 'wait_for': 'quorum', 'timeout': 4})
+    elapsed = time.time() - start
+    for s in listeners:
+        s.close()
+    assert res.get('failed') is True and "'quorum'" in res['msg']
+    # ansible itself takes a second or two to start the module
+    assert elapsed < 4 + 1 + 3, elapsed
+
+
+def test_timeout_must_be_positive(standalone):
+    res = run_module(MOD, {'hosts': standalone.hosts, 'timeout': 0})
+    assert res.get('failed') is True and 'timeout must be greater than 0' in res['msg']
+
+
+def test_synced_on_a_real_ensemble(ensemble):
+    res = run_module(MOD, {'hosts': ensemble.hosts, 'wait_for': 'synced', 'timeout': 60,
+                           'observers': [ensemble.servers[3].address]})
+    assert res.get('failed') is not True, res.get('msg')
+    assert res['synced'] is True and res['leader_sync']['synced_followers'] == 2

@@ -118,3 +118,29 @@ def test_standalone_alone_is_quorum():
     summary = summarize(servers)
     assert summary['quorum'] is True
     assert condition_met('leader', servers, summary)
+
+
+def test_split_brain_is_no_quorum():
+    summary = summarize(_servers('leader', 'leader', 'follower', 'follower', 'follower'))
+    assert summary['quorum'] is False and summary['leader'] is None and len(summary['leaders']) == 2
+
+
+def test_declared_observers_that_are_down_do_not_count_as_voters():
+    servers = _servers('leader', 'follower', 'unreachable', 'unreachable', 'unreachable')
+    assert summarize(servers)['quorum'] is False
+    assert summarize(servers, observers=['zk3:2181', 'zk4:2181', 'zk5:2181'])['quorum'] is True
+
+
+def test_synced_needs_every_learner():
+    servers = _servers('leader', 'follower', 'follower', 'observer')
+    behind = summarize(servers, sync=dict(synced_followers=1, synced_observers=1))
+    assert behind['synced'] is False and not condition_met('synced', servers, behind)
+    done = summarize(servers, sync=dict(synced_followers=2, synced_observers=1))
+    assert done['synced'] is True and condition_met('synced', servers, done)
+    assert summarize(servers)['synced'] is None
+
+
+def test_mntr_parsing():
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import parse_mntr
+    fields = parse_mntr('zk_version\t3.8.0\nzk_synced_followers\t2\nzk_synced_observers\t1\nnoise\n')
+    assert fields == {'zk_version': '3.8.0', 'zk_synced_followers': '2', 'zk_synced_observers': '1'}
