@@ -10,7 +10,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 COLL_COPY := $(CURDIR)/.cache/sanity/ansible_collections/zkops/zookeeper
 SCENARIOS ?= default standalone tarball upgrade offline pseudo_cluster membership
 
-.PHONY: help bootstrap docker fixtures lint sanity unit integration test-fast molecule test demo demo-destroy bench clean
+.PHONY: help bootstrap docker fixtures lint sanity galaxy unit integration test-fast molecule test demo demo-destroy bench clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -33,13 +33,17 @@ sanity: bootstrap
 	@git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents {} $(COLL_COPY)/ 2>/dev/null || true
 	cd $(COLL_COPY) && git init -q && git add -A && ansible-test sanity --local --python 3.11 --color no
 
+# Build the artifact and run Galaxy's importer on it, offline.
+galaxy: bootstrap
+	bash scripts/galaxy-import.sh
+
 unit: bootstrap
 	python -m pytest -q tests/unit
 
 integration: bootstrap
 	python -m pytest -q tests/integration
 
-test-fast: lint sanity unit integration
+test-fast: lint sanity galaxy unit integration
 
 molecule: bootstrap docker fixtures
 	@for s in $(SCENARIOS); do echo "=== molecule scenario $$s"; molecule test -s $$s || exit 1; done

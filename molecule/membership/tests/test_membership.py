@@ -44,7 +44,10 @@ def run_step(group, members, expect_rc=0):
         json.dump(inv, f)
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', INVENTORY, '-i', f.name,
            os.path.join(SCENARIO, 'step.yml'), '-e', 'zk_step_group=%s' % group]
-    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0', ANSIBLE_PIPELINING='True', ANSIBLE_FORKS='10')
+    cfg = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'ansible.cfg')
+    if os.path.exists(cfg):
+        env['ANSIBLE_CONFIG'] = cfg
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1500, check=False)
     out = proc.stdout + proc.stderr
     os.unlink(f.name)
