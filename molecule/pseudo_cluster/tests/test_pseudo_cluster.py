@@ -32,9 +32,9 @@ def test_instance_has_its_own_unit_dirs_and_myid(host, zk_id):
     assert 'dataDir=/var/lib/zookeeper/%d\n' % zk_id in cfg
     dynamic = re.search(r'^dynamicConfigFile=(\S+)$', cfg, re.M).group(1)
     assert dynamic.startswith('/etc/zookeeper/conf_zkops/%d/zoo.cfg.dynamic' % zk_id)
-    lines = host.file(dynamic).content_string
+    lines = host.file(dynamic).content_string.splitlines()
     for other, (c, q, e) in INSTANCES.items():
-        assert 'server.%d=127.0.0.1:%d:%d:participant;0.0.0.0:%d\n' % (other, q, e, c) in lines
+        assert 'server.%d=127.0.0.1:%d:%d:participant;0.0.0.0:%d' % (other, q, e, c) in lines
 
 
 def test_one_leader_two_followers(host):
