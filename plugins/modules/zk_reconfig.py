@@ -174,22 +174,31 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection impo
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import server_status
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_reconfig_plan import plan_change
 
+
+class _NotInThisKazoo(Exception):
+    """Stands for an exception class this kazoo version lacks; never raised."""
+
+
 try:
-    from kazoo.exceptions import (
-        BadArgumentsError,
-        BadVersionError,
-        NewConfigNoQuorumError,
-        NoAuthError,
-        ReconfigDisabledError,
-        ReconfigInProcessError,
-        SessionExpiredError,
-        UnimplementedError,
-    )
-    from kazoo.exceptions import ConnectionLoss
+    from kazoo import exceptions as _kazoo_exceptions
 except ImportError:  # reported by zk_connect through missing_required_lib
-    BadArgumentsError = BadVersionError = NewConfigNoQuorumError = NoAuthError = None
-    ConnectionLoss = SessionExpiredError = None
-    ReconfigDisabledError = ReconfigInProcessError = UnimplementedError = None
+    _kazoo_exceptions = None
+
+
+def _kazoo_error(name):
+    # Older kazoo (Debian 13 ships 2.9.0.dev0) lacks some names, such as ReconfigDisabledError.
+    return getattr(_kazoo_exceptions, name, _NotInThisKazoo) if _kazoo_exceptions else _NotInThisKazoo
+
+
+BadArgumentsError = _kazoo_error('BadArgumentsError')
+BadVersionError = _kazoo_error('BadVersionError')
+ConnectionLoss = _kazoo_error('ConnectionLoss')
+NewConfigNoQuorumError = _kazoo_error('NewConfigNoQuorumError')
+NoAuthError = _kazoo_error('NoAuthError')
+ReconfigDisabledError = _kazoo_error('ReconfigDisabledError')
+ReconfigInProcessError = _kazoo_error('ReconfigInProcessError')
+SessionExpiredError = _kazoo_error('SessionExpiredError')
+UnimplementedError = _kazoo_error('UnimplementedError')
 
 CONFIG_NODE = '/zookeeper/config'
 LEARNER_MODES = ('follower', 'observer', 'leader')
@@ -244,19 +253,19 @@ def joiners_not_serving(members, current_ids, timeout):
 
 def reconfig_error(e, joining, leaving):
     what = 'reconfig (joining=%s, leaving=%s)' % (joining or '-', leaving or '-')
-    if NoAuthError and isinstance(e, NoAuthError):
+    if isinstance(e, NoAuthError):
         return ('%s was refused: NoAuth. The session may not write /zookeeper/config; authenticate as the digest '
                 'superuser (auth: [{credential: "super:<password>"}]) on servers started with its superDigest.' % what)
-    if ReconfigDisabledError and isinstance(e, (ReconfigDisabledError, UnimplementedError)):
+    if isinstance(e, (ReconfigDisabledError, UnimplementedError)) or 'ReconfigDisabled' in e.__class__.__name__:
         return '%s was refused: reconfiguration is disabled; set reconfigEnabled=true on every server.' % what
-    if NewConfigNoQuorumError and isinstance(e, NewConfigNoQuorumError):
+    if isinstance(e, NewConfigNoQuorumError):
         return ('%s was refused: NewConfigNoQuorum, a majority of the new voters is not connected and synced '
                 'with the leader. Start the joining servers first and check that the voters serve.' % what)
-    if ReconfigInProcessError and isinstance(e, ReconfigInProcessError):
+    if isinstance(e, ReconfigInProcessError):
         return '%s was refused: another reconfiguration is in progress; run again.' % what
-    if BadVersionError and isinstance(e, BadVersionError):
+    if isinstance(e, BadVersionError):
         return '%s was refused: the configuration changed while this module ran; run again.' % what
-    if BadArgumentsError and isinstance(e, BadArgumentsError):
+    if isinstance(e, BadArgumentsError):
         return ('%s was refused: BadArguments (for example fewer than 2 participants with standaloneEnabled=true, '
                 'or a server line ZooKeeper cannot parse).' % what)
     return '%s failed: %s: %s' % (what, e.__class__.__name__, e)
