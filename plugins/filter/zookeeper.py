@@ -14,7 +14,7 @@ import hashlib
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import ConfigError, render_dynamic, static_config
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import ConfigError, static_config
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
     build_members,
     duplicates,
@@ -23,7 +23,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model 
     restart_plan,
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import stale_rules, wanted_rules
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership, server_of
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership
 
 
 def zookeeper_members(hosts, hostvars, defaults):
@@ -61,10 +61,6 @@ def zookeeper_static_config(desired_text, info, dynamic_file):
     return static_config(desired_text, info.get('static_digest'), info.get('dynamic_file'), dynamic_file)
 
 
-def zookeeper_dynamic_config(members):
-    return render_dynamic([server_of(m) for m in members])
-
-
 def zookeeper_rich_rules(local, members, client_sources, this_host):
     return wanted_rules(list(local), list(members), list(client_sources or []), this_host)
 
@@ -89,7 +85,6 @@ class FilterModule(object):
             zookeeper_inventory_hosts=zookeeper_inventory_hosts,
             zookeeper_membership_plan=zookeeper_membership_plan,
             zookeeper_static_config=zookeeper_static_config,
-            zookeeper_dynamic_config=zookeeper_dynamic_config,
             zookeeper_super_digest=zookeeper_super_digest,
             zookeeper_rich_rules=zookeeper_rich_rules,
             zookeeper_stale_rich_rules=zookeeper_stale_rich_rules,

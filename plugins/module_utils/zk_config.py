@@ -145,11 +145,6 @@ def render_dynamic(servers):
     return ''.join(format_server(s) + '\n' for s in sorted(servers, key=lambda s: int(s['id'])))
 
 
-def same_server(a, b):
-    """True when two server entries describe the same line (client address 0.0.0.0 == unset)."""
-    return format_server(a) == format_server(b)
-
-
 def static_digest(props):
     """SHA-256 of zoo.cfg's keys and values, sorted, without the keys ZooKeeper rewrites."""
     canon = ''.join('%s=%s\n' % (k, props[k]) for k in sorted(props) if k not in ZK_OWNED_KEYS)
