@@ -19,15 +19,17 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model 
     build_members,
     duplicates,
     inventory_hosts,
+    restart_blockers,
     restart_order,
     restart_plan,
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import stale_rules, wanted_rules
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_status_report import status_table
 
 
-def zookeeper_members(hosts, hostvars, defaults):
-    return build_members(list(hosts), hostvars, dict(defaults))
+def zookeeper_members(hosts, hostvars, defaults=None):
+    return build_members(list(hosts), hostvars, dict(defaults or {}))
 
 
 def zookeeper_duplicates(values):
@@ -40,6 +42,13 @@ def zookeeper_restart_order(plan):
 
 def zookeeper_restart_plan(results):
     return restart_plan(list(results))
+
+
+def zookeeper_restart_blockers(members, infos):
+    """``infos``: zk_server_info entries (a list, or a dict by instance name)."""
+    if not isinstance(infos, dict):
+        infos = dict((i['name'], i) for i in infos)
+    return restart_blockers(list(members), infos)
 
 
 def zookeeper_inventory_hosts(servers, hostvars, all_hosts, defaults):
@@ -69,6 +78,10 @@ def zookeeper_stale_rich_rules(current, wanted, local):
     return stale_rules(list(current), list(wanted), list(local))
 
 
+def zookeeper_status_table(status, members):
+    return status_table(list(members), dict(status))
+
+
 def zookeeper_super_digest(password, user='super'):
     """user:base64(sha1(user:password)), the form of zookeeper.DigestAuthenticationProvider.superDigest."""
     raw = hashlib.sha1(('%s:%s' % (user, password)).encode('utf-8')).digest()
@@ -82,10 +95,12 @@ class FilterModule(object):
             zookeeper_duplicates=zookeeper_duplicates,
             zookeeper_restart_order=zookeeper_restart_order,
             zookeeper_restart_plan=zookeeper_restart_plan,
+            zookeeper_restart_blockers=zookeeper_restart_blockers,
             zookeeper_inventory_hosts=zookeeper_inventory_hosts,
             zookeeper_membership_plan=zookeeper_membership_plan,
             zookeeper_static_config=zookeeper_static_config,
             zookeeper_super_digest=zookeeper_super_digest,
             zookeeper_rich_rules=zookeeper_rich_rules,
             zookeeper_stale_rich_rules=zookeeper_stale_rich_rules,
+            zookeeper_status_table=zookeeper_status_table,
         )

@@ -30,13 +30,19 @@ def _get(mapping, key, default=None):
     return default if value is None else value
 
 
-def build_members(hosts, hostvars, defaults):
+# The role's defaults (roles/zookeeper/defaults/main.yml) for what a host does not set.
+ROLE_DEFAULTS = dict(quorum_port=2888, election_port=3888, client_port=2181, service_name='zookeeper',
+                     conf_dir='/etc/zookeeper/conf_zkops', data_dir='/var/lib/zookeeper', data_log_dir='')
+
+
+def build_members(hosts, hostvars, defaults=None):
     """Instances of ``hosts`` (inventory names), from ``hostvars``.
 
     ``defaults`` holds the role's values for variables a host does not set:
     quorum_port, election_port, client_port, service_name, conf_dir, data_dir,
-    data_log_dir.
+    data_log_dir.  Without them, the role's defaults (ROLE_DEFAULTS).
     """
+    defaults = dict(ROLE_DEFAULTS, **(defaults or {}))
     out = []
     for host in hosts:
         hv = hostvars[host]
@@ -112,6 +118,27 @@ def restart_plan(results):
         servers = result.get('servers') or [{'mode': 'unknown'}]
         plan.append(dict(result['item'], mode=servers[0].get('mode') or 'unknown'))
     return plan
+
+
+def restart_blockers(members, infos):
+    """Members whose absence makes a rolling restart unsafe, as messages.
+
+    ``infos`` are zk_server_info entries by instance name, read before this run
+    changed anything.  A member blocks when it is not running although it was
+    configured before (its zoo.cfg exists) and this role did not leave it down
+    (no owed-restart marker: someone stopped it, or it crashed), or when its
+    state could not be read at all.  New members (nothing on disk) and members
+    whose own restart failed earlier are started by the role, so they do not block.
+    """
+    out = []
+    for member in members:
+        info = infos.get(member['name'])
+        where = '%s (id %s, %s)' % (member['host'], member['id'], member['remote_client'])
+        if info is None:
+            out.append('%s: its state could not be read.' % where)
+        elif info.get('mode') is None and info.get('form') != 'none' and not info.get('restart_owed'):
+            out.append('%s is not running, and this role did not stop it.' % where)
+    return out
 
 
 def inventory_hosts(servers, hostvars, all_hosts, defaults):

@@ -6,6 +6,7 @@ as written once ZooKeeper acknowledged it. At the end, a fresh session reads
 back every acknowledged znode and a JSON summary is written.
 Usage: zk_writer.py HOSTS STOPFILE SUMMARY MAX_SECONDS [ACKLOG]
 ACKLOG, when given, gets one line per acknowledged znode: "<path> <unix time>".
+While STOPFILE.pause exists, no znode is written (the session stays open).
 """
 import json
 import os
@@ -34,6 +35,9 @@ def main():
     deadline = time.time() + limit
     i = 0
     while not os.path.exists(stop_file) and time.time() < deadline:
+        if os.path.exists(stop_file + '.pause'):
+            time.sleep(0.05)
+            continue
         path = '/upgrade/n%06d' % i
         try:
             zk.retry(zk.create, path, b'value-%d' % i)

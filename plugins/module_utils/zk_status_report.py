@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) zkops.zookeeper contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A table of the ensemble for operators, from a zk_status result and the ensemble model."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+COLUMNS = ('host', 'id', 'mode', 'zxid', 'synced', 'version')
+
+
+
+def _synced(server, status):
+    """yes/no/unknown for one server, from what the leader's mntr can tell."""
+    mode = server.get('mode')
+    if mode == 'leader':
+        return '-'
+    if mode not in ('follower', 'observer'):
+        return 'no'
+    sync = status.get('leader_sync') or {}
+    counted = sync.get('synced_observers' if mode == 'observer' else 'synced_followers')
+    serving = len([s for s in status.get('servers', []) if s.get('mode') == mode])
+    if counted is None or status.get('leader') is None:
+        return 'unknown'
+    # The leader gives counts, not names: when it counts every serving one, each is synced.
+    return 'yes' if counted >= serving else 'unknown'
+
+
+def status_rows(members, status):
+    """One row (dict of COLUMNS) per member, in the order of ``members``."""
+    by_server = dict((s.get('server'), s) for s in status.get('servers', []))
+    rows = []
+    for member in members:
+        server = by_server.get(member['remote_client'], {'mode': 'unknown'})
+        rows.append(dict(host=member['host'], id=str(member['id']), mode=server.get('mode') or 'unknown',
+                         zxid=server.get('zxid') or '-', synced=_synced(server, status),
+                         version=server.get('version') or '-'))
+    return rows
+
+
+def status_table(members, status):
+    """The rows as aligned text lines, a header first, then one verdict line."""
+    rows = status_rows(members, status)
+    widths = dict((c, max([len(c)] + [len(r[c]) for r in rows])) for c in COLUMNS)
+    lines = ['  '.join(c.ljust(widths[c]) for c in COLUMNS).rstrip()]
+    lines += ['  '.join(r[c].ljust(widths[c]) for c in COLUMNS).rstrip() for r in rows]
+    leaders = status.get('leaders') or []
+    verdict = 'quorum' if status.get('quorum') else 'NO QUORUM'
+    if len(leaders) > 1:
+        verdict += ', %d leaders (split views): %s' % (len(leaders), ', '.join(leaders))
+    elif not leaders:
+        verdict += ', no leader'
+    else:
+        verdict += ', leader %s' % leaders[0]
+    if status.get('synced') is not None:
+        verdict += ', every member synced' if status['synced'] else ', not every member synced'
+    lines.append(verdict)
+    return lines

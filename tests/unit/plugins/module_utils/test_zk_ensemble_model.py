@@ -1,0 +1,97 @@
+"""The ensemble model (zk_ensemble_model): members from hostvars, restart order and the restart gate."""
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
+    ROLE_DEFAULTS,
+    build_members,
+    duplicates,
+    restart_blockers,
+    restart_order,
+    restart_plan,
+)
+
+DEFAULTS = dict(quorum_port=2888, election_port=3888, client_port=2181, service_name='zookeeper',
+                conf_dir='/etc/zookeeper/conf_zkops', data_dir='/var/lib/zookeeper', data_log_dir='')
+MODES = st.sampled_from(['follower', 'observer', 'leader', 'unknown'])
+
+
+@given(st.lists(MODES, max_size=9), st.randoms())
+def test_restart_order_is_a_permutation_with_the_leader_last(modes, rnd):
+    plan = [dict(name='m%d' % i, mode=m) for i, m in enumerate(modes)]
+    rnd.shuffle(plan)
+    order = restart_order(plan)
+    assert sorted(m['name'] for m in order) == sorted(m['name'] for m in plan)
+    leaders = [i for i, m in enumerate(order) if m['mode'] == 'leader']
+    assert leaders == list(range(len(order) - len(leaders), len(order)))
+    # followers and observers keep their relative order
+    assert [m for m in order if m['mode'] != 'leader'] == [m for m in plan if m['mode'] != 'leader']
+
+
+def test_restart_plan_takes_the_mode_before_the_restart():
+    results = [dict(item=dict(name='a'), servers=[dict(mode='leader')]), dict(item=dict(name='b'), servers=[]),
+               dict(item=dict(name='c'), servers=[dict(mode=None)])]
+    assert [(m['name'], m['mode']) for m in restart_plan(results)] == [('a', 'leader'), ('b', 'unknown'),
+                                                                      ('c', 'unknown')]
+
+
+def test_duplicates_are_reported_once_each():
+    assert duplicates([3, 5, 3, 3, 7, 5]) == [3, 5]
+    assert duplicates([]) == []
+
+
+def test_members_from_hostvars_with_ids_roles_and_instances():
+    hostvars = {
+        'n17': dict(zookeeper_id=17, zookeeper_address='10.0.0.17'),
+        'n203': dict(zookeeper_id='203', zookeeper_role='observer', zookeeper_client_port=2281),
+        'pc': dict(zookeeper_instances=[dict(id=5, client_port=2191, quorum_port=2898, election_port=3898),
+                                        dict(id=9, client_port=2192, quorum_port=2899, election_port=3899)]),
+    }
+    members = build_members(['n17', 'n203', 'pc'], hostvars, DEFAULTS)
+    by_name = dict((m['name'], m) for m in members)
+    assert sorted(by_name) == ['n17', 'n203', 'pc/5', 'pc/9']
+    assert by_name['n17']['endpoint'] == '10.0.0.17:2888' and by_name['n17']['firewall_source'] == '10.0.0.17'
+    assert by_name['n203']['id'] == 203 and by_name['n203']['role'] == 'observer'
+    assert by_name['n203']['remote_client'] == 'n203:2281'
+    assert by_name['pc/9']['service'] == 'zookeeper-9' and by_name['pc/9']['data_dir'] == '/var/lib/zookeeper/9'
+
+
+def member(sid, host):
+    return dict(name=host, host=host, id=sid, remote_client='%s:2181' % host)
+
+
+def info(host, mode='follower', form='dynamic', owed=False):
+    return dict(name=host, mode=mode, form=form, restart_owed=owed)
+
+
+@given(st.lists(st.integers(1, 255), min_size=1, max_size=7, unique=True), st.data())
+def test_only_members_down_without_the_roles_leave_block_a_restart(ids, data):
+    members = [member(i, 'h%d' % i) for i in ids]
+    infos, expected = {}, []
+    for m in members:
+        state = data.draw(st.sampled_from(['serving', 'stopped', 'owed', 'new', 'unknown', 'not-serving']))
+        if state == 'unknown':
+            expected.append(m['host'])
+            continue
+        infos[m['name']] = dict(
+            serving=info(m['name']), stopped=info(m['name'], None), owed=info(m['name'], None, owed=True),
+            new=info(m['name'], None, form='none'), **{'not-serving': info(m['name'], 'not-serving')})[state]
+        if state == 'stopped':
+            expected.append(m['host'])
+    blockers = restart_blockers(members, infos)
+    assert [b.split(' ')[0] for b in blockers] == expected
+    for b, host in zip(blockers, expected):
+        sid = host[1:]
+        assert '(id %s, %s:2181)' % (sid, host) in b
+
+
+def test_role_defaults_match_the_roles_defaults_file():
+    import os
+
+    import yaml
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, '..', '..', '..', '..', 'roles', 'zookeeper', 'defaults', 'main.yml')
+    with open(path) as f:
+        role = yaml.safe_load(f)
+    for key, value in ROLE_DEFAULTS.items():
+        assert role['zookeeper_%s' % key] == value, key
