@@ -12,6 +12,8 @@ message naming the hosts.  The options are documented once, in the
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+import ssl
 import traceback
 from contextlib import contextmanager
 
@@ -59,33 +61,67 @@ def split_hosts(hosts):
     """Split a connection string into (host, port) pairs.
 
     'zk1:2181,zk2,[::1]:2182/chroot' -> [('zk1', 2181), ('zk2', 2181), ('::1', 2182)]
-    Raises ValueError with the offending entry.
+    Raises ValueError naming the offending entry.
     """
     if not hosts or not hosts.strip():
         raise ValueError("hosts is empty; give a connection string such as 'zk1:2181,zk2:2181'")
-    servers = hosts.split('/', 1)[0]
+    servers, slash, chroot = hosts.partition('/')
+    if slash and (not chroot or chroot.endswith('/') or '//' in chroot):
+        raise ValueError("hosts '%s' has a chroot '/%s' that is not a znode path such as /app" % (hosts, chroot))
     result = []
     for entry in servers.split(','):
         entry = entry.strip()
         if not entry:
             raise ValueError("hosts '%s' has an empty entry" % hosts)
         if entry.startswith('['):
-            host, _sep, rest = entry[1:].partition(']')
-            port = rest[1:] if rest.startswith(':') else ''
+            host, close, rest = entry[1:].partition(']')
+            if not close or (rest and not rest.startswith(':')):
+                raise ValueError("hosts entry '%s' is not [IPv6]:port" % entry)
+            port = rest[1:]
         elif entry.count(':') == 1:
             host, port = entry.split(':')
+        elif ':' in entry:
+            raise ValueError("hosts entry '%s' looks like an IPv6 address: write it in brackets, as [%s]:2181"
+                             % (entry, entry))
         else:
             host, port = entry, ''
         if not host:
             raise ValueError("hosts entry '%s' has no host name" % entry)
         try:
-            port = int(port) if port else DEFAULT_PORT
+            port = int(port) if port != '' else DEFAULT_PORT
         except ValueError:
             raise ValueError("hosts entry '%s' has a port that is not a number" % entry)
         if not 0 < port < 65536:
             raise ValueError("hosts entry '%s' has a port out of range 1-65535" % entry)
         result.append((host, port))
     return result
+
+
+def check_connection_params(params):
+    """Everything about the connection options that can be known before connecting; raises ValueError."""
+    split_hosts(params['hosts'])
+    if not params['timeout'] or params['timeout'] <= 0:
+        raise ValueError("timeout %s must be more than 0 seconds" % params['timeout'])
+    for index, entry in enumerate(params.get('auth') or []):
+        if entry.get('scheme', 'digest') == 'digest':
+            user, sep, _password = (entry.get('credential') or '').partition(':')
+            if not sep or not user:
+                raise ValueError("auth[%d]: a digest credential is user:password; the one given has %s"
+                                 % (index, 'no colon' if not sep else 'no user before the colon'))
+    if params.get('use_tls'):
+        for name in ('ca', 'cert', 'key'):
+            path = params.get(name)
+            if path and not os.access(path, os.R_OK):
+                raise ValueError("%s '%s' %s" % (name, path, 'cannot be read' if os.path.exists(path) else 'does not exist'))
+        if bool(params.get('cert')) != bool(params.get('key')):
+            raise ValueError("cert and key go together for a client certificate; give both or neither")
+        try:
+            context = ssl.create_default_context(cafile=params.get('ca') or None)
+            if params.get('cert'):
+                context.load_cert_chain(params['cert'], params['key'])
+        except (ssl.SSLError, OSError, ValueError) as e:
+            raise ValueError("the TLS files (ca '%s', cert '%s', key '%s') cannot be used: %s"
+                             % (params.get('ca'), params.get('cert'), params.get('key'), e))
 
 
 def zk_client_kwargs(params):
@@ -116,7 +152,7 @@ def zk_connect(module):
     ensure_required_libs(module)
     params = module.params
     try:
-        split_hosts(params['hosts'])
+        check_connection_params(params)
     except ValueError as e:
         module.fail_json(msg=str(e))
     client = KazooClient(**zk_client_kwargs(params))
@@ -124,10 +160,13 @@ def zk_connect(module):
         try:
             client.start(timeout=params['timeout'])
         except KazooTimeoutError:
-            module.fail_json(msg="Could not connect to ZooKeeper at '%s' within %s seconds"
-                             % (params['hosts'], params['timeout']))
+            module.fail_json(msg="Could not connect to ZooKeeper at '%s' within %s seconds%s"
+                             % (params['hosts'], params['timeout'],
+                                ' (with TLS: is it the secureClientPort?)' if params.get('use_tls') else ''))
         except Exception as e:  # kazoo raises several types for auth and TLS failures
-            module.fail_json(msg="Could not connect to ZooKeeper at '%s': %s" % (params['hosts'], e),
+            reason = 'the server refused the credentials of auth' if type(e).__name__ == 'AuthFailedError' else e
+            module.fail_json(msg="Could not connect to ZooKeeper at '%s': %s: %s" % (params['hosts'], type(e).__name__,
+                                                                                   reason),
                              exception=traceback.format_exc())
         yield client
     finally:

@@ -1,31 +1,53 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) zkops.zookeeper contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Apply a list of desired znodes over one kazoo client.
+"""Apply a planned batch of znodes over one kazoo client, atomically.
 
-Reads for the whole batch are pipelined (all requests sent, then all answers
-collected), so a batch of a thousand unchanged nodes costs a few round trips.
-Writes happen in order.  Every mutation is guarded by check mode.
+* Reads are pipelined: every request of a round is sent, then the answers are
+  collected, so a batch of thousands of unchanged nodes costs a few round trips.
+* Creates, data changes and deletes go in ZooKeeper multi-op transactions: a
+  failure in one applies nothing of it.  A batch larger than one request
+  (jute.maxbuffer) is split into transactions, each atomic on its own.
+* A multi cannot carry setACL.  Before the first transaction, every ACL change
+  of an existing node is sent with a version that cannot match: the server
+  checks the ACL and the session's admin right first and answers BadVersion
+  when both are fine, so a change it would refuse is found before anything is
+  written.  The ACL changes are applied right after the transactions.
+* Check mode sends each transaction with a last operation that always fails:
+  the server checks every operation and applies none, so check mode predicts
+  the real run, refusals included.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_plan import BatchPlan, PlanError
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_spec import (
+    REQUEST_OVERHEAD,
     ZnodeError,
     acl_to_strings,
     build_diff,
     describe_data,
-    parent_paths,
 )
 
 try:
-    from kazoo.exceptions import BadVersionError, NoAuthError, NoNodeError, NotEmptyError, InvalidACLError
+    from kazoo import exceptions as kz
     from kazoo.security import ACL, Id
 except ImportError:  # reported by zk_connection.ensure_required_libs
-    pass
+    kz = None
 
-OPEN_ACL = [('world', 'anyone', 31)]
+NEVER_A_VERSION = -2
+WHAT = {
+    'NoAuthError': "the ACL of the node or of its parent does not allow this session to do it; "
+                   "credentials that the ACL grants are needed (auth option)",
+    'NodeExistsError': "the node was created by another client while the task ran",
+    'NoNodeError': "the node or its parent was removed by another client while the task ran",
+    'BadVersionError': "the node is not at the expected data version",
+    'NotEmptyError': "the node has children created by another client while the task ran",
+    'InvalidACLError': "the server refused the ACL",
+    'BadArgumentsError': "the server refused the request's arguments",
+    'NoChildrenForEphemeralsError': "its parent is an ephemeral node, which cannot have children",
+}
 
 
 def stat_to_dict(stat):
@@ -35,174 +57,199 @@ def stat_to_dict(stat):
                 data_length=stat.dataLength, num_children=stat.numChildren, mzxid=stat.mzxid)
 
 
-def acl_from_server(acls):
-    return sorted((a.id.scheme, a.id.id, a.perms) for a in acls)
-
-
 def acl_to_kazoo(acl):
     return [ACL(bits, Id(scheme, ident)) for scheme, ident, bits in acl]
 
 
+def explain(error):
+    name = type(error).__name__
+    return '%s: %s' % (name.replace('Error', ''), WHAT.get(name, str(error) or 'no detail from the server'))
+
+
+class KazooReader(object):
+    """The plan's reader: pipelined reads of data, ACL, stat and children."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def read_nodes(self, paths):
+        pending = [(p, self.client.get_async(p), self.client.get_acls_async(p)) for p in paths]
+        out = {}
+        for path, data_result, acl_result in pending:
+            try:
+                data, stat = data_result.get()
+                acls, _stat = acl_result.get()
+            except kz.NoNodeError:
+                out[path] = None
+                continue
+            except kz.NoAuthError:
+                raise ZnodeError("NoAuth: the ACL of '%s' does not allow this session to read it; "
+                                 "credentials that the ACL grants are needed (auth option)" % path)
+            acl = sorted((a.id.scheme, a.id.id, a.perms) for a in acls)
+            out[path] = (data, acl, stat_to_dict(stat))
+        return out
+
+    def read_children(self, paths):
+        pending = [(p, self.client.get_children_async(p)) for p in paths]
+        out = {}
+        for path, result in pending:
+            try:
+                out[path] = result.get()
+            except kz.NoNodeError:
+                out[path] = []
+            except kz.NoAuthError:
+                raise ZnodeError("NoAuth: the ACL of '%s' does not allow this session to list its children" % path)
+        return out
+
+
+def op_size(op):
+    kind, path = op[0], op[1]
+    size = len(path.encode('utf-8')) + 32
+    if kind in ('create', 'set'):
+        size += len(op[2] or b'')
+    if kind == 'create':
+        size += sum(len(scheme) + len(ident) + 16 for scheme, ident, _bits in op[3])
+    return size
+
+
+def chunks(ops, maxbuffer):
+    """Split (op, index) pairs into transactions that each fit in one request."""
+    budget = maxbuffer - REQUEST_OVERHEAD
+    out, current, size = [], [], 0
+    for pair in ops:
+        cost = op_size(pair[0])
+        if current and size + cost > budget:
+            out.append(current)
+            current, size = [], 0
+        current.append(pair)
+        size += cost
+    if current:
+        out.append(current)
+    return out
+
+
+class BatchFailed(ZnodeError):
+    """The batch stopped at item ``index``; ``results`` says what each item did (most often: nothing)."""
+
+    def __init__(self, index, message, results, changed):
+        super(BatchFailed, self).__init__(message)
+        self.index, self.results, self.changed = index, results, changed
+
+
 class ZnodeApplier(object):
-    def __init__(self, client, check_mode=False):
+    def __init__(self, client, check_mode=False, maxbuffer=0xfffff, value_limit=None):
         self.client = client
         self.check_mode = check_mode
-        self.known = set(['/'])      # paths known to exist, to skip parent checks
-        self.written = set()         # paths written (or simulated) in this batch, and their ancestors
-        self.deleted = set()         # paths deleted in this batch
-        self.overlay = {}            # check mode: path -> (exists, data, acl, stat) as simulated
+        self.maxbuffer = maxbuffer
+        self.value_limit = value_limit
+        self.committed = False   # whether the server changed
+        self.applied = set()     # indexes of items with an operation the server applied
 
-    # -- reading -------------------------------------------------------
-    def _prefetch(self, items):
-        """Send every read first, then collect: one round trip for the batch."""
-        pending = [(self.client.get_async(i['path']), self.client.get_acls_async(i['path'])) for i in items]
-        return pending
-
-    def _collect(self, path, pending):
-        get_result, acl_result = pending
+    def _transaction(self, chunk):
+        txn = self.client.transaction()
+        for op, _index in chunk:
+            kind = op[0]
+            if kind == 'create':
+                txn.create(op[1], op[2], acl=acl_to_kazoo(op[3]))
+            elif kind == 'set':
+                txn.set_data(op[1], op[2], version=op[3])
+            elif kind == 'delete':
+                txn.delete(op[1], version=op[2])
+            else:
+                txn.check(op[1], op[2])
+        if self.check_mode:
+            txn.check('/', NEVER_A_VERSION)
         try:
-            data, stat = get_result.get()
-        except NoNodeError:
-            return False, None, None, None
-        except NoAuthError:
-            raise ZnodeError("NoAuth: the ACL of '%s' does not allow this session to read it; "
-                             "credentials that the ACL grants are needed (auth option)" % path)
-        try:
-            acls, _astat = acl_result.get()
-        except NoNodeError:
-            return False, None, None, None
-        except NoAuthError:
-            raise ZnodeError("NoAuth: the ACL of '%s' does not allow this session to read its ACL; "
-                             "credentials with read or admin permission are needed (auth option)" % path)
-        return True, data, acl_from_server(acls), stat
-
-    def _stale(self, path):
-        """Whether an earlier item of this batch may have changed what was prefetched."""
-        if path in self.written:
-            return True
-        return any(p in self.deleted for p in parent_paths(path) + [path])
-
-    def _current(self, path, pending):
-        if not self._stale(path):
-            return self._collect(path, pending)
-        if path in self.overlay:
-            return self.overlay[path]
-        if self.check_mode and any(p in self.deleted for p in parent_paths(path) + [path]):
-            return False, None, None, None
-        return self._collect(path, (self.client.get_async(path), self.client.get_acls_async(path)))
-
-    def _mark(self, path, state):
-        self.written.add(path)
-        self.written.update(parent_paths(path))
-        if state is None:
-            self.deleted.add(path)
-        else:
-            self.deleted.discard(path)
-            self.known.add(path)
-            if self.check_mode:
-                self.overlay[path] = state
-
-    # -- writing -------------------------------------------------------
-    def _ensure_parents(self, item):
-        for parent in parent_paths(item['path']):
-            if parent in self.known:
-                continue
-            if not item['makepath']:
-                if self.client.exists(parent) is None:
-                    raise ZnodeError("the parent '%s' of '%s' does not exist; set makepath: true to create it"
-                                     % (parent, item['path']))
-            elif not self.check_mode:
-                self.client.ensure_path(parent)
-            self._mark(parent, (True, b'', OPEN_ACL, None))
-
-    def _present(self, item, exists, data, acl, stat):
-        path = item['path']
-        if not exists:
-            new_data = item['data'] if item['data'] is not None else b''
-            new_acl = item['acl'] if item['acl'] is not None else OPEN_ACL
-            self._ensure_parents(item)
+            results = txn.commit()
+        except (kz.ConnectionLoss, kz.SessionExpiredError) as e:
+            # The server may have applied the transaction before the answer was lost.
             if not self.check_mode:
-                _path, stat = self.client.create(path, new_data, acl=acl_to_kazoo(new_acl), include_data=True)
-            self._mark(path, (True, new_data, new_acl, None))
-            return True, (True, new_data, new_acl, stat)
-        data_change = item['data'] is not None and item['data'] != data
-        acl_change = item['acl'] is not None and item['acl'] != acl
-        if not (data_change or acl_change):
-            self.known.add(path)
-            return False, (True, data, acl, stat)
-        self._check_version(item, stat)
-        new_data = item['data'] if data_change else data
-        new_acl = item['acl'] if acl_change else acl
+                self.committed = None
+            raise PlanError(chunk[0][1], "the connection was lost while a transaction was committed (%s); it may or "
+                            "may not have been applied: run the task again" % type(e).__name__)
+        for position, result in enumerate(results[:len(chunk)]):
+            if isinstance(result, Exception) and not isinstance(result, (kz.RolledBackError, kz.RuntimeInconsistency)):
+                op, index = chunk[position]
+                raise PlanError(index, "%s of '%s' refused, nothing of this transaction was applied: %s"
+                                % (op[0], op[1], explain(result)))
         if not self.check_mode:
-            if data_change:
-                stat = self.client.set(path, new_data, version=self._version(item))
-            if acl_change:
-                stat = self.client.set_acls(path, acl_to_kazoo(new_acl))
-        self._mark(path, (True, new_data, new_acl, stat))
-        return True, (True, new_data, new_acl, stat)
+            self.committed = True
+            self.applied.update(index for _op, index in chunk)
 
-    def _absent(self, item, exists, stat):
-        path = item['path']
-        if not exists:
-            return False, (False, None, None, None)
-        if stat is not None and stat.numChildren and not item['recursive']:
-            raise ZnodeError("NotEmpty: '%s' has %d children; set recursive: true to delete it with its children"
-                             % (path, stat.numChildren))
-        if not item['recursive']:
-            self._check_version(item, stat)
-        if not self.check_mode:
-            self.client.delete(path, version=self._version(item), recursive=item['recursive'])
-        self._mark(path, None)
-        self.known.discard(path)
-        return True, (False, None, None, None)
-
-    @staticmethod
-    def _version(item):
-        return -1 if item['version'] is None else item['version']
-
-    @staticmethod
-    def _check_version(item, stat):
-        if item['version'] is not None and stat is not None and stat.version != item['version']:
-            raise ZnodeError("BadVersion: '%s' is at data version %d, not the expected version %d"
-                             % (item['path'], stat.version, item['version']))
-
-    # -- driver --------------------------------------------------------
-    def apply(self, items):
-        """Yield (result, diff or None) per item, in order."""
-        pending = self._prefetch(items)
-        for item, reads in zip(items, pending):
-            path = item['path']
+    def _probe_acls(self, acl_ops):
+        pending = [(a, self.client.set_acls_async(a[0], acl_to_kazoo(a[1]), version=NEVER_A_VERSION)) for a in acl_ops]
+        for (path, acl, _aversion, index), result in pending:
             try:
-                exists, data, acl, stat = self._current(path, reads)
-                if item['state'] == 'present':
-                    changed, after = self._present(item, exists, data, acl, stat)
-                else:
-                    changed, after = self._absent(item, exists, stat)
-            except NoAuthError:
-                raise ZnodeError("NoAuth: the ACL of '%s' (or of its parent) does not allow this change; "
-                                 "credentials that the ACL grants are needed (auth option)" % path)
-            except BadVersionError:
-                raise ZnodeError("BadVersion: '%s' is not at the expected data version %s" % (path, item['version']))
-            except NotEmptyError:
-                raise ZnodeError("NotEmpty: '%s' has children; set recursive: true to delete it with its children" % path)
-            except InvalidACLError:
-                raise ZnodeError("InvalidACL: the server refused the ACL %s for '%s'"
-                                 % (acl_to_strings(item['acl']), path))
-            except NoNodeError:
-                raise ZnodeError("NoNode: a parent of '%s' was removed while the task ran" % path)
-            result = self._result(path, item['state'], changed, (exists, data, acl, stat), after)
-            diff = build_diff(path, (exists, data, acl), after[:3]) if changed else None
-            yield result, diff
+                result.get()
+            except kz.BadVersionError:
+                continue   # allowed: the ACL is valid and the session has the admin right
+            except (kz.NoAuthError, kz.InvalidACLError) as e:
+                raise PlanError(index, "the ACL %s of '%s' would be refused, nothing was written: %s"
+                                % (acl_to_strings(acl), path, explain(e)))
+            raise PlanError(index, "the server accepted an ACL probe of '%s' it should have refused" % path)
 
-    @staticmethod
-    def _result(path, state, changed, before, after):
-        exists, data, acl, stat = after
-        shown = describe_data(data)
-        previous = describe_data(before[1])
-        return dict(
-            path=path, state=state, changed=changed, exists=exists,
-            stat=stat_to_dict(stat if stat is not None else (before[3] if exists else None)),
-            value=shown['value'], value_b64=shown['value_b64'],
-            previous_value=previous['value'], previous_value_b64=previous['value_b64'],
-            acl=acl_to_strings(acl),
+    def _set_acls(self, acl_ops):
+        pending = [(a, self.client.set_acls_async(a[0], acl_to_kazoo(a[1]), version=a[2])) for a in acl_ops]
+        for (path, _acl, _aversion, index), result in pending:
+            try:
+                result.get()
+            except kz.KazooException as e:
+                raise PlanError(index, "the ACL of '%s' could not be set after the transaction was applied: %s"
+                                % (path, explain(e)))
+            self.committed = True
+            self.applied.add(index)
+
+    def apply(self, items):
+        """Plan, check and apply; return [(result, diff or None)] per item.
+
+        Raises BatchFailed naming the item that stopped the batch, with what each item did."""
+        try:
+            return self._apply(items)
+        except PlanError as e:
+            message = "znodes[%d] '%s': %s" % (e.index, items[e.index]['path'], e)
+            results = []
+            for index, item in enumerate(items):
+                entry = dict(path=item['path'], state=item['state'], changed=index in self.applied,
+                             failed=index == e.index)
+                if index == e.index:
+                    entry['msg'] = str(e)
+                results.append(entry)
+            raise BatchFailed(e.index, message, results, self.committed is not False)
+
+    def _apply(self, items):
+        plan = BatchPlan(KazooReader(self.client)).plan(items)
+        self._probe_acls(plan.acl_ops)
+        pieces = chunks(plan.ops, self.maxbuffer)
+        if self.check_mode and len(pieces) > 1:
+            pieces = []   # later transactions depend on earlier ones; the plan alone predicts them
+        for chunk in pieces:
+            self._transaction(chunk)
+        if not self.check_mode:
+            self._set_acls(plan.acl_ops)
+        stats = self._stats_after(plan)
+        return [self._result(r, stats) for r in plan.results]
+
+    def _stats_after(self, plan):
+        if self.check_mode:
+            return {}
+        paths = [r['item']['path'] for r in plan.results if r['after'][0]]
+        pending = [(p, self.client.exists_async(p)) for p in paths]
+        return dict((p, stat_to_dict(res.get())) for p, res in pending)
+
+    def _result(self, planned, stats):
+        path = planned['item']['path']
+        exists, data, acl = planned['after']
+        before = planned['before']
+        shown = describe_data(data, self.value_limit)
+        previous = describe_data(before[1], self.value_limit)
+        stat = stats.get(path) if stats else (before[3] if exists else None)
+        result = dict(
+            path=path, state=planned['item']['state'], changed=planned['changed'], exists=exists, stat=stat,
+            value=shown['value'], value_b64=shown['value_b64'], value_size=shown['size'],
+            value_sha256=shown['sha256'], previous_value=previous['value'],
+            previous_value_b64=previous['value_b64'], acl=acl_to_strings(acl),
         )
+        diff = None
+        if planned['changed']:
+            diff = build_diff(path, before[:3], planned['after'], self.value_limit)
+        return result, diff

@@ -12,9 +12,15 @@ __metaclass__ = type
 import base64
 import binascii
 import hashlib
+import ipaddress
 
 PERM_BITS = (('r', 1), ('w', 2), ('c', 4), ('d', 8), ('a', 16))
 ACL_SCHEMES = ('world', 'digest', 'ip', 'auth')
+# ZooKeeper's default jute.maxbuffer: the largest request a server accepts.
+JUTE_MAXBUFFER = 0xfffff
+# Room in one request for what is not data: headers, the path's length fields, the ACL.
+REQUEST_OVERHEAD = 1024
+SYSTEM_TREE = '/zookeeper'
 
 
 class ZnodeError(Exception):
@@ -25,7 +31,13 @@ class ZnodeSpecError(ZnodeError, ValueError):
     """Invalid user input; the message names the option and value."""
 
 
-def validate_path(path):
+def _bad_code_point(ch):
+    """Code points ZooKeeper's PathUtils refuses (it works on UTF-16 units, so beyond U+FFFF is refused too)."""
+    c = ord(ch)
+    return (0 < c <= 0x1f or 0x7f <= c <= 0x9f or 0xd800 <= c <= 0xf8ff or c >= 0xfff0)
+
+
+def validate_path(path, allow_system_tree=False):
     """Return the path when it is a valid absolute znode path, else raise."""
     if not isinstance(path, str) or not path:
         raise ZnodeSpecError("path '%s' is empty; a znode path is absolute, such as /app/config" % path)
@@ -41,8 +53,24 @@ def validate_path(path):
         if part in ('.', '..'):
             raise ZnodeSpecError("path '%s' has a relative component '%s'" % (path, part))
         if '\x00' in part:
-            raise ZnodeSpecError("path '%s' contains a NUL character" % path)
+            raise ZnodeSpecError("path %r contains a NUL character" % path)
+        bad = [ch for ch in part if _bad_code_point(ch)]
+        if bad:
+            raise ZnodeSpecError("path %r contains U+%04X, a character ZooKeeper does not allow in paths"
+                                 % (path, ord(bad[0])))
+    if not allow_system_tree and (path == SYSTEM_TREE or path.startswith(SYSTEM_TREE + '/')):
+        raise ZnodeSpecError("path '%s' is in ZooKeeper's own /zookeeper tree (quotas, configuration); "
+                             "set allow_system_tree: true to change it anyway" % path)
     return path
+
+
+def check_request_size(path, data, where, maxbuffer):
+    """Refuse data that cannot fit in one request of the server (jute.maxbuffer)."""
+    size = len(path.encode('utf-8')) + len(data or b'') + REQUEST_OVERHEAD
+    if size > maxbuffer:
+        raise ZnodeSpecError("%s '%s': the value is %d bytes; with the path and %d bytes of request overhead it exceeds "
+                             "jute_maxbuffer (%d bytes), so the server would refuse it"
+                             % (where, path, len(data or b''), REQUEST_OVERHEAD, maxbuffer))
 
 
 def parent_paths(path):
@@ -76,6 +104,46 @@ def digest_id(username, password):
     return '%s:%s' % (username, base64.b64encode(hashlib.sha1(raw).digest()).decode('ascii'))
 
 
+def split_credential(credential, where):
+    """'user:password' -> (user, password); a digest credential without a user or a colon is refused."""
+    user, sep, password = (credential or '').partition(':')
+    if not sep or not user:
+        raise ZnodeSpecError("%s: a digest credential is user:password; the one given has %s"
+                             % (where, 'no colon' if not sep else 'no user before the colon'))
+    return user, password
+
+
+def _ip_id(ident, label):
+    if not ident:
+        raise ZnodeSpecError("%s scheme ip needs an id such as 10.0.0.0/8" % label)
+    try:
+        ipaddress.ip_network(ident, strict=False)
+    except ValueError:
+        raise ZnodeSpecError("%s scheme ip id '%s' is not an address or a CIDR range such as 10.0.0.0/8" % (label, ident))
+    return ident
+
+
+def _digest_acl_id(ident, password, label):
+    if not ident:
+        raise ZnodeSpecError("%s scheme digest needs an id: a user name with password, or user:hash" % label)
+    if password is not None:
+        if ':' in ident:
+            raise ZnodeSpecError("%s scheme digest: with password, id is the user name alone, without a colon" % label)
+        return digest_id(ident, password)
+    user, sep, hashed = ident.partition(':')
+    if not sep:
+        raise ZnodeSpecError("%s scheme digest id '%s' has no hash: give password, or id as user:base64hash"
+                             % (label, ident))
+    try:
+        valid = len(base64.b64decode(hashed, validate=True)) == 20
+    except (binascii.Error, ValueError):
+        valid = False
+    if not user or ':' in hashed or not valid:
+        raise ZnodeSpecError("%s scheme digest id for user '%s' is not user:base64(sha1(user:password)), "
+                             "28 characters after the colon" % (label, user))
+    return ident
+
+
 def normalize_acl(entries, auth, where):
     """Turn the user's acl list into sorted (scheme, id, bits) tuples as the server stores them.
 
@@ -93,25 +161,22 @@ def normalize_acl(entries, auth, where):
         bits = perms_to_bits(entry.get('perms'), label)
         ident = entry.get('id')
         if scheme == 'world':
-            result.add(('world', ident or 'anyone', bits))
+            if ident not in (None, 'anyone'):
+                raise ZnodeSpecError("%s scheme world has id '%s': its only id is anyone" % (label, ident))
+            result.add(('world', 'anyone', bits))
         elif scheme == 'ip':
-            if not ident:
-                raise ZnodeSpecError("%s scheme ip needs an id such as 10.0.0.0/8" % label)
-            result.add(('ip', ident, bits))
+            result.add(('ip', _ip_id(ident, label), bits))
         elif scheme == 'digest':
-            if not ident:
-                raise ZnodeSpecError("%s scheme digest needs an id: a user name with password, or user:hash" % label)
-            if entry.get('password') is not None:
-                ident = digest_id(ident, entry['password'])
-            elif ':' not in ident:
-                raise ZnodeSpecError("%s scheme digest id '%s' has no hash: give password, or id as user:base64hash" % (label, ident))
-            result.add(('digest', ident, bits))
+            result.add(('digest', _digest_acl_id(ident, entry.get('password'), label), bits))
         else:  # auth
+            if ident:
+                raise ZnodeSpecError("%s scheme auth takes no id (it grants the digest users of the auth option); "
+                                     "remove id '%s'" % (label, ident))
             digests = [a['credential'] for a in (auth or []) if a.get('scheme', 'digest') == 'digest']
             if not digests:
                 raise ZnodeSpecError("%s scheme auth needs digest credentials in the auth option" % label)
             for credential in digests:
-                user, _sep, password = credential.partition(':')
+                user, password = split_credential(credential, 'auth')
                 result.add(('digest', digest_id(user, password), bits))
     if not result:
         raise ZnodeSpecError("%s acl is empty: give at least one entry, or leave acl unset" % where)
@@ -119,10 +184,16 @@ def normalize_acl(entries, auth, where):
 
 
 def acl_to_strings(acl):
-    """[('world', 'anyone', 31)] -> ['world:anyone:rwcda']"""
+    """[('world', 'anyone', 31)] -> ['world:anyone:rwcda']; digest hashes are never shown."""
     if acl is None:
         return None
-    return ['%s:%s:%s' % (scheme, ident, bits_to_perms(bits)) for scheme, ident, bits in acl]
+    return ['%s:%s:%s' % (scheme, _shown_id(scheme, ident), bits_to_perms(bits)) for scheme, ident, bits in acl]
+
+
+def _shown_id(scheme, ident):
+    if scheme == 'digest':
+        return ident.partition(':')[0] + ':<hash hidden>'
+    return ident
 
 
 def desired_data(value, value_b64, where):
@@ -136,29 +207,41 @@ def desired_data(value, value_b64, where):
     return None
 
 
-def describe_data(data):
-    """Readable form of znode data for results and diffs: text when it is UTF-8."""
+def describe_data(data, limit=None):
+    """Readable form of znode data for results and diffs: text when it is UTF-8.
+
+    Always its size and sha256; the value itself only up to ``limit`` bytes.
+    """
     if data is None:
-        return dict(value=None, value_b64=None)
+        return dict(value=None, value_b64=None, size=None, sha256=None)
+    digest = hashlib.sha256(data).hexdigest()
+    if limit is not None and len(data) > limit:
+        return dict(value=None, value_b64=None, size=len(data), sha256=digest)
     try:
         text = data.decode('utf-8')
     except UnicodeDecodeError:
         text = None
-    return dict(value=text, value_b64=base64.b64encode(data).decode('ascii'))
+    return dict(value=text, value_b64=base64.b64encode(data).decode('ascii'), size=len(data), sha256=digest)
 
 
-def diff_state(path, exists, data, acl):
+def diff_state(path, exists, data, acl, limit=None):
     """One side of a diff: what the node looks like."""
     if not exists:
         return {}
-    shown = describe_data(data)
-    state = dict(path=path, value=shown['value'] if shown['value'] is not None else 'base64:' + shown['value_b64'])
+    shown = describe_data(data, limit)
+    if shown['value'] is not None:
+        value = shown['value']
+    elif shown['value_b64'] is not None:
+        value = 'base64:' + shown['value_b64']
+    else:
+        value = '<%d bytes, sha256 %s>' % (shown['size'], shown['sha256'])
+    state = dict(path=path, value=value)
     if acl is not None:
         state['acl'] = acl_to_strings(acl)
     return state
 
 
-def build_diff(path, before, after):
+def build_diff(path, before, after, limit=None):
     """A diff dict for Ansible: before/after with a header naming the path."""
     return dict(before_header=path, after_header=path,
-                before=diff_state(path, *before), after=diff_state(path, *after))
+                before=diff_state(path, *before, limit=limit), after=diff_state(path, *after, limit=limit))

@@ -209,6 +209,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import (
+    check_connection_params,
     split_hosts,
     zk_common_argument_spec,
 )
@@ -267,13 +268,16 @@ def main():
 
     params = module.params
     try:
+        check_connection_params(params)
         hosts = split_hosts(params['hosts'])
         observers = normalise(params['observers'])
+        unknown = [o for o in observers if o not in normalise([params['hosts'].partition('/')[0]])]
+        if unknown:
+            raise ValueError("observers %s are not in hosts '%s'; list each observer in hosts too"
+                             % (', '.join(unknown), params['hosts']))
     except ValueError as e:
         module.fail_json(msg=str(e))
     timeout = params['timeout']
-    if timeout <= 0:
-        module.fail_json(msg='timeout must be greater than 0, got %s' % timeout)
     wait_for = params['wait_for']
     tls_context = tls_context_from_params(params)
 

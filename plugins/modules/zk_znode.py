@@ -92,11 +92,34 @@ options:
   version:
     description:
       - Expected data version of the znode for an update or delete (compare-and-set). A write is refused with BadVersion when the node has another version.
+      - V(-1) means any version. With O(state=present), a node that does not exist is not at any version, and the task fails.
+      - With O(recursive=true), the version is the one of the node itself; its children are deleted at any version.
     type: int
+  allow_system_tree:
+    description:
+      - Allow paths in ZooKeeper's own C(/zookeeper) tree (quotas, the dynamic configuration).
+      - Without it such paths are refused before anything is written.
+    type: bool
+    default: false
+  jute_maxbuffer:
+    description:
+      - The servers' C(jute.maxbuffer) in bytes, the largest request they accept.
+      - A value that cannot fit in one request (with its path and 1024 bytes of overhead) is refused before anything is written.
+      - A batch is split into transactions that each fit.
+    type: int
+    default: 1048575
+  return_value_limit:
+    description:
+      - Values larger than this many bytes are not returned in RV(value), RV(value_b64), the previous values or the diff;
+        their size and SHA-256 are.
+    type: int
+    default: 4096
   znodes:
     description:
       - A batch of znodes, applied in order over one connection. Each item takes the per-node options of this module.
       - Items that do not set O(znodes[].state), O(znodes[].acl), O(znodes[].makepath) or O(znodes[].recursive) take the module's values.
+      - O(value), O(value_b64) and O(version) belong to one node and are refused together with O(znodes).
+      - A path may appear only once in a batch.
     type: list
     elements: dict
     suboptions:
@@ -144,7 +167,23 @@ options:
         description: Expected data version.
         type: int
 notes:
-  - A failure in a batch stops the batch at that item; items before it have been applied and are listed in RV(results).
+  - >-
+    What is atomic. The whole batch is planned against the server's tree before anything is written, and every
+    refusal the module can see (bad input, a missing parent without O(makepath), a version mismatch, a node with
+    children) fails the task with nothing written. Creates (with their ACL), data changes and deletes are then sent as
+    one ZooKeeper multi-op transaction, which the server applies completely or not at all.
+  - >-
+    A batch larger than one request (O(jute_maxbuffer)) is split into several transactions, in order; each is atomic,
+    and a failure in one leaves the earlier ones applied, which RV(results) and RV(changed) report.
+  - >-
+    ACL changes of nodes that existed before the task cannot be part of a transaction. The server is asked first,
+    without changing anything, whether it accepts each new ACL from this session (valid ACL, admin right); then
+    the transaction is committed and the ACL changes follow right after it, each bound to the ACL version that was read.
+  - >-
+    Check mode sends each transaction with a final operation that always fails, so the server checks every operation
+    (rights, versions, ACLs) and applies none. It reports what the real run would do, refusals included. A check-mode
+    batch split into several transactions is predicted from the plan alone.
+  - A failure names the item in RV(msg) and in RV(results[].failed).
 seealso:
   - module: zkops.zookeeper.zk_status
   - name: ZooKeeper access control
@@ -243,6 +282,14 @@ value_b64:
   description: The data after the task, base64-encoded.
   returned: when O(path) is given
   type: str
+value_size:
+  description: Size of the data after the task in bytes; null when the node does not exist.
+  returned: when O(path) is given
+  type: int
+value_sha256:
+  description: SHA-256 of the data after the task, hex; null when the node does not exist.
+  returned: when O(path) is given
+  type: str
 previous_value:
   description: The data before the task as text; null when the node did not exist or the data is not UTF-8.
   returned: when O(path) is given
@@ -251,8 +298,14 @@ previous_value_b64:
   description: The data before the task, base64-encoded; null when the node did not exist.
   returned: when O(path) is given
   type: str
+state:
+  description: The state asked for, V(present) or V(absent).
+  returned: when O(path) is given
+  type: str
 acl:
-  description: The ACL after the task, as C(scheme:id:perms) strings.
+  description:
+    - The ACL after the task, as C(scheme:id:perms) strings.
+    - Digest ids show the user only, as C(digest:user:<hash hidden>:perms).
   returned: when O(path) is given
   type: list
   elements: str
@@ -264,13 +317,23 @@ results:
   elements: dict
   contains:
     changed:
-      description: Whether this item changed.
+      description: Whether this item changed the server (when the task failed, whether it did before the failure).
       type: bool
+    failed:
+      description: True for the item that stopped a failed batch.
+      returned: when the task failed
+      type: bool
+    msg:
+      description: Why the item stopped the batch.
+      returned: on the failed item
+      type: str
 diff:
   description: Before and after, per changed node, when run with C(--diff).
   returned: in diff mode
   type: raw
 '''
+
+import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -278,14 +341,16 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection impo
     zk_common_argument_spec,
     zk_connect,
 )
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_apply import BatchFailed, ZnodeApplier
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_spec import (
+    JUTE_MAXBUFFER,
     ZnodeError,
     ZnodeSpecError,
+    check_request_size,
     desired_data,
     normalize_acl,
     validate_path,
 )
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_apply import ZnodeApplier
 
 ACL_ENTRY = dict(
     scheme=dict(type='str', required=True, choices=['world', 'digest', 'ip', 'auth']),
@@ -293,6 +358,8 @@ ACL_ENTRY = dict(
     password=dict(type='str', no_log=True),
     perms=dict(type='str', required=True),
 )
+# Options of one node: refused at the top level together with znodes, where they would be ignored.
+NODE_ONLY = ('value', 'value_b64', 'version')
 
 
 def argument_spec():
@@ -306,6 +373,9 @@ def argument_spec():
         makepath=dict(type='bool', default=True),
         recursive=dict(type='bool', default=False),
         version=dict(type='int'),
+        allow_system_tree=dict(type='bool', default=False),
+        jute_maxbuffer=dict(type='int', default=JUTE_MAXBUFFER),
+        return_value_limit=dict(type='int', default=4096),
         znodes=dict(
             type='list', elements='dict',
             options=dict(
@@ -324,11 +394,43 @@ def argument_spec():
     return spec
 
 
+def _refuse_ignored(src, state, where, single):
+    """Options that would have no effect for this item are refused, not silently dropped."""
+    if state == 'absent':
+        given = [k for k in ('value', 'value_b64', 'acl') if src.get(k) is not None]
+        if not single and src.get('makepath') is not None:
+            given.append('makepath')
+        if given:
+            raise ZnodeSpecError("%s: %s has no effect with state absent; remove it" % (where, ', '.join(given)))
+    elif src.get('recursive'):
+        raise ZnodeSpecError("%s: recursive has no effect with state present; remove it" % where)
+    version = src.get('version')
+    if version is not None and version < -1:
+        raise ZnodeSpecError("%s: version %d is not a data version (0 or more, or -1 for any)" % (where, version))
+
+
+def check_params(params):
+    """Module-wide checks, before any item."""
+    if params['jute_maxbuffer'] < 1024 * 2:
+        raise ZnodeSpecError("jute_maxbuffer %d is too small: ZooKeeper's default is %d bytes"
+                             % (params['jute_maxbuffer'], JUTE_MAXBUFFER))
+    if params['return_value_limit'] < 0:
+        raise ZnodeSpecError("return_value_limit %d must be 0 or more" % params['return_value_limit'])
+    if params['znodes'] is not None:
+        given = [k for k in NODE_ONLY if params.get(k) is not None]
+        if given:
+            raise ZnodeSpecError("%s belongs to one node and would be ignored with znodes; set it on each item instead"
+                                 % ', '.join(given))
+        if not params['znodes']:
+            raise ZnodeSpecError("znodes is empty; give at least one item, or use path")
+
+
 def desired_items(params):
     """The list of wanted nodes, validated, before anything is contacted."""
+    check_params(params)
     raw = params['znodes'] if params['znodes'] is not None else [dict(path=params['path'])]
     single = params['znodes'] is None
-    items = []
+    items, seen = [], {}
     for index, item in enumerate(raw):
         where = "path" if single else "znodes[%d]" % index
         src = params if single else item
@@ -337,16 +439,23 @@ def desired_items(params):
             value = src.get(key)
             return params[key] if value is None else value
         try:
-            path = validate_path(item['path'])
+            path = validate_path(item['path'], params['allow_system_tree'])
         except ZnodeSpecError as e:
             raise ZnodeSpecError('%s: %s' % (where, e))
+        if path in seen:
+            raise ZnodeSpecError("%s: '%s' is already znodes[%d]; a path may appear once in a batch"
+                                 % (where, path, seen[path]))
+        seen[path] = index
         state = pick('state')
         if state == 'absent' and path == '/':
             raise ZnodeSpecError("%s: the root znode / cannot be deleted" % where)
+        _refuse_ignored(src, state, where, single)
+        data = desired_data(src.get('value'), src.get('value_b64'), where)
+        check_request_size(path, data, where, params['jute_maxbuffer'])
         items.append(dict(
             path=path,
             state=state,
-            data=desired_data(src.get('value'), src.get('value_b64'), where),
+            data=data,
             acl=normalize_acl(pick('acl'), params['auth'], "%s '%s'" % (where, path)),
             makepath=pick('makepath'),
             recursive=pick('recursive'),
@@ -368,25 +477,34 @@ def main():
     except ZnodeSpecError as e:
         module.fail_json(msg=str(e))
 
-    results, diffs = [], []
-    with zk_connect(module) as client:
-        applier = ZnodeApplier(client, check_mode=module.check_mode)
-        try:
-            for result, diff in applier.apply(items):
-                results.append(result)
-                if diff is not None:
-                    diffs.append(diff)
-        except ZnodeError as e:
-            module.fail_json(msg=str(e), changed=any(r['changed'] for r in results), results=results)
+    single = params['znodes'] is None
+    pairs, applier = [], None
+    try:
+        with zk_connect(module) as client:
+            applier = ZnodeApplier(client, check_mode=module.check_mode, maxbuffer=params['jute_maxbuffer'],
+                                   value_limit=params['return_value_limit'])
+            pairs = applier.apply(items)
+    except BatchFailed as e:
+        msg = ("path '%s': %s" % (items[0]['path'], e.results[0]['msg'])) if single else str(e)
+        module.fail_json(msg=msg, changed=e.changed, results=e.results)
+    except ZnodeError as e:
+        module.fail_json(msg=str(e), changed=bool(applier and applier.committed is not False))
+    except Exception as e:  # pylint: disable=broad-except
+        # Anything unforeseen still says what happened and to what.
+        module.fail_json(msg="zk_znode on '%s' (%s): %s: %s" % (
+            params['hosts'], items[0]['path'] if single else '%d znodes' % len(items), type(e).__name__, e),
+            changed=bool(applier and applier.committed is not False), exception=traceback.format_exc())
 
+    results = [r for r, _d in pairs]
+    diffs = [d for _r, d in pairs if d is not None]
     changed = any(r['changed'] for r in results)
     output = dict(changed=changed)
-    if params['znodes'] is None:
+    if single:
         output.update(results[0])
     else:
         output['results'] = results
     if module._diff:
-        output['diff'] = diffs[0] if (params['znodes'] is None and diffs) else diffs
+        output['diff'] = diffs[0] if (single and diffs) else diffs
     module.exit_json(**output)
 
 

@@ -116,7 +116,7 @@ def test_wait_for_honours_timeout_with_hung_servers():
 
 def test_timeout_must_be_positive(standalone):
     res = run_module(MOD, {'hosts': standalone.hosts, 'timeout': 0})
-    assert res.get('failed') is True and 'timeout must be greater than 0' in res['msg']
+    assert res.get('failed') is True and 'must be more than 0' in res['msg']
 
 
 def test_synced_on_a_real_ensemble(ensemble):

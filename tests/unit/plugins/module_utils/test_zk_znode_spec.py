@@ -13,9 +13,25 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_spec impo
 )
 
 
-@pytest.mark.parametrize('path', ['/', '/a', '/a/b-c/d_e.f', '/zookeeper/quota'])
+@pytest.mark.parametrize('path', ['/', '/a', '/a/b-c/d_e.f', '/zookeeperx', '/caf\u00e9/\u65e5\u672c'])
 def test_valid_paths(path):
     assert validate_path(path) == path
+
+
+@pytest.mark.parametrize('path', ['/zookeeper', '/zookeeper/quota'])
+def test_the_system_tree_needs_an_explicit_opt_in(path):
+    with pytest.raises(ZnodeSpecError) as e:
+        validate_path(path)
+    assert 'allow_system_tree' in str(e.value)
+    assert validate_path(path, allow_system_tree=True) == path
+
+
+@pytest.mark.parametrize('char', ['\x01', '\x1f', '\x7f', '\x9f', '\ud800', '\ue000', '\uf8ff', '\ufff0',
+                                  '\uffff', '\U0001F600'])
+def test_code_points_zookeeper_refuses(char):
+    with pytest.raises(ZnodeSpecError) as e:
+        validate_path('/a/b%sc' % char)
+    assert 'U+' in str(e.value)
 
 
 @pytest.mark.parametrize('path, fragment', [
