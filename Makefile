@@ -58,6 +58,7 @@ demo-destroy: bootstrap
 	molecule destroy -s demo
 
 bench: bootstrap
+	python tests/bench/bench_znode_scale.py
 	python tests/bench/bench_znode_batch.py
 
 clean:
