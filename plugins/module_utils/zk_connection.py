@@ -165,9 +165,8 @@ def zk_connect(module):
                                 ' (with TLS: is it the secureClientPort?)' if params.get('use_tls') else ''))
         except Exception as e:  # kazoo raises several types for auth and TLS failures
             reason = 'the server refused the credentials of auth' if type(e).__name__ == 'AuthFailedError' else e
-            module.fail_json(msg="Could not connect to ZooKeeper at '%s': %s: %s" % (params['hosts'], type(e).__name__,
-                                                                                   reason),
-                             exception=traceback.format_exc())
+            module.fail_json(msg="Could not connect to ZooKeeper at '%s': %s: %s"
+                             % (params['hosts'], type(e).__name__, reason), exception=traceback.format_exc())
         yield client
     finally:
         try:

@@ -120,6 +120,10 @@ def restart_plan(results):
     return plan
 
 
+# What zk_server_info reports for an instance with no process listening on its client port.
+DOWN_MODES = (None, 'unreachable')
+
+
 def restart_blockers(members, infos):
     """Members whose absence makes a rolling restart unsafe, as messages.
 
@@ -136,7 +140,7 @@ def restart_blockers(members, infos):
         where = '%s (id %s, %s)' % (member['host'], member['id'], member['remote_client'])
         if info is None:
             out.append('%s: its state could not be read.' % where)
-        elif info.get('mode') is None and info.get('form') != 'none' and not info.get('restart_owed'):
+        elif info.get('mode') in DOWN_MODES and info.get('form') != 'none' and not info.get('restart_owed'):
             out.append('%s is not running, and this role did not stop it.' % where)
     return out
 

@@ -9,7 +9,6 @@ __metaclass__ = type
 COLUMNS = ('host', 'id', 'mode', 'zxid', 'synced', 'version')
 
 
-
 def _synced(server, status):
     """yes/no/unknown for one server, from what the leader's mntr can tell."""
     mode = server.get('mode')

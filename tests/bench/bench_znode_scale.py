@@ -14,7 +14,6 @@ Usage: python tests/bench/bench_znode_scale.py [--sizes 1000,10000]
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -90,7 +89,8 @@ def main():
     for n, create, noop, task in rows:
         print('%-8d %-14.2f %-14.2f %-16.1f %-14.2f' % (n, create[0], noop[0], max(create[1], noop[1]) / 1024.0, task))
     if len(rows) > 1:
-        (n1, c1, _a, _b), (n2, c2, _c, t2) = rows[0], rows[-1]
+        n1, c1 = rows[0][0], rows[0][1]
+        n2, c2, t2 = rows[-1][0], rows[-1][1], rows[-1][3]
         marginal = (c2[0] - c1[0]) / (n2 - n1) * 1000
         print('marginal cost to create: %.3f ms per znode (goal <= 1 ms): %s' % (marginal, 'met' if marginal <= 1 else 'NOT met'))
         print('%d znodes in one playbook task: %.1f s (goal < 20 s): %s' % (n2, t2, 'met' if t2 < 20 else 'NOT met'))

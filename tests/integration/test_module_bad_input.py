@@ -99,7 +99,7 @@ CASES = [
     ('acl-ip-v6-bits', 'zk_znode', dict(path='{p}/a', acl=[dict(scheme='ip', id='::1/129', perms='r')]),
      fail('::1/129')),
     ('acl-ip-ok', 'zk_znode', dict(path='{p}/ipok', acl=[dict(scheme='ip', id='10.0.0.0/8', perms='r'),
-                                                          dict(scheme='world', perms='all')]), ok(True)),
+                                                         dict(scheme='world', perms='all')]), ok(True)),
     ('batch-acl-ip-bad', 'zk_znode', dict(znodes=[dict(path='{p}/a', value='1'),
                                                   dict(path='{p}/b', acl=[dict(scheme='ip', id='1.2.3', perms='r')])]),
      fail('znodes[1]', "'1.2.3'")),

@@ -37,7 +37,8 @@ def run_step(group, members, expect_rc=0, group_vars=None, host_vars=None, limit
 
     Returns the output; asserts the return code."""
     hosts = dict((h, dict({'zookeeper_role': r}, **(host_vars or {}).get(h, {}))) for h, r in members.items())
-    inv = {'all': {'children': {group: {'hosts': hosts, 'vars': dict(group_vars or {})}}}}
+    # The containers are reached as root and have no sudo: the collection's playbooks ask for become.
+    inv = {'all': {'children': {group: {'hosts': hosts, 'vars': dict(group_vars or {}, ansible_become=False)}}}}
     with tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False) as f:
         json.dump(inv, f)
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', INVENTORY, '-i', f.name,
@@ -52,6 +53,9 @@ def run_step(group, members, expect_rc=0, group_vars=None, host_vars=None, limit
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1500, check=False)
     out = proc.stdout + proc.stderr
     os.unlink(f.name)
+    if os.environ.get('ZKOPS_STEP_LOG'):  # every step's whole output, for debugging
+        with open(os.environ['ZKOPS_STEP_LOG'], 'a') as log:
+            log.write('\n===== %s %s\n%s' % (group, ' '.join(cmd), out))
     assert proc.returncode == expect_rc, out[-6000:]
     return out
 

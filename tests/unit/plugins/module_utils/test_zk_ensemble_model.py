@@ -31,8 +31,8 @@ def test_restart_order_is_a_permutation_with_the_leader_last(modes, rnd):
 def test_restart_plan_takes_the_mode_before_the_restart():
     results = [dict(item=dict(name='a'), servers=[dict(mode='leader')]), dict(item=dict(name='b'), servers=[]),
                dict(item=dict(name='c'), servers=[dict(mode=None)])]
-    assert [(m['name'], m['mode']) for m in restart_plan(results)] == [('a', 'leader'), ('b', 'unknown'),
-                                                                      ('c', 'unknown')]
+    expected = [('a', 'leader'), ('b', 'unknown'), ('c', 'unknown')]
+    assert [(m['name'], m['mode']) for m in restart_plan(results)] == expected
 
 
 def test_duplicates_are_reported_once_each():
@@ -70,12 +70,13 @@ def test_only_members_down_without_the_roles_leave_block_a_restart(ids, data):
     infos, expected = {}, []
     for m in members:
         state = data.draw(st.sampled_from(['serving', 'stopped', 'owed', 'new', 'unknown', 'not-serving']))
+        down = data.draw(st.sampled_from(['unreachable', None]))  # what zk_server_info says of a stopped server
         if state == 'unknown':
             expected.append(m['host'])
             continue
         infos[m['name']] = dict(
-            serving=info(m['name']), stopped=info(m['name'], None), owed=info(m['name'], None, owed=True),
-            new=info(m['name'], None, form='none'), **{'not-serving': info(m['name'], 'not-serving')})[state]
+            serving=info(m['name']), stopped=info(m['name'], down), owed=info(m['name'], down, owed=True),
+            new=info(m['name'], down, form='none'), **{'not-serving': info(m['name'], 'not-serving')})[state]
         if state == 'stopped':
             expected.append(m['host'])
     blockers = restart_blockers(members, infos)
