@@ -23,7 +23,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model 
     restart_order,
     restart_plan,
 )
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import stale_rules, wanted_rules
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import invalid_sources, stale_rules, wanted_rules
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_status_report import status_table
 
@@ -74,6 +74,10 @@ def zookeeper_rich_rules(local, members, client_sources, this_host):
     return wanted_rules(list(local), list(members), list(client_sources or []), this_host)
 
 
+def zookeeper_invalid_sources(sources):
+    return invalid_sources(list(sources or []))
+
+
 def zookeeper_stale_rich_rules(current, wanted, local):
     return stale_rules(list(current), list(wanted), list(local))
 
@@ -102,5 +106,6 @@ class FilterModule(object):
             zookeeper_super_digest=zookeeper_super_digest,
             zookeeper_rich_rules=zookeeper_rich_rules,
             zookeeper_stale_rich_rules=zookeeper_stale_rich_rules,
+            zookeeper_invalid_sources=zookeeper_invalid_sources,
             zookeeper_status_table=zookeeper_status_table,
         )

@@ -6,9 +6,21 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import ipaddress
 import re
 
 _RULE = re.compile(r'^rule family="(ipv4|ipv6)" source address="([^"]+)" port port="([0-9]+)" protocol="tcp" accept$')
+
+
+def invalid_sources(sources):
+    """The entries of a source list that are not an IPv4/IPv6 address or CIDR range, as given."""
+    bad = []
+    for source in sources:
+        try:
+            ipaddress.ip_network(str(source), strict=False)
+        except ValueError:
+            bad.append(source)
+    return bad
 
 
 def rich_rule(source, port):

@@ -160,4 +160,4 @@ def test_settings_checked_before_changes(tmp_path, extra, fragments):
 def test_client_sources_must_be_addresses(tmp_path):
     # On the host line, INI values are parsed as Python literals: a real list.
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_client_sources=\'["10.0.0.0/8","everyone"]\'')
-    assert_refused(rc, out, 'Host zka', 'zookeeper_client_sources', "'everyone'", 'not IP addresses or CIDRs')
+    assert_refused(rc, out, 'Host zka', 'zookeeper_client_sources', "'everyone'", 'not IPv4 or IPv6 addresses or CIDR ranges')

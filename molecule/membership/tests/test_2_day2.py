@@ -170,6 +170,11 @@ def test_12_restricted_clients_and_the_rolling_restart_playbook(members):
     assert max(starts, key=starts.get) == leader, (starts, leader)
     # this machine is not a listed source; the client is, and the members reach each other
     assert not any(reachable(container_ip(h)) for h in members)
+    # the superuser's digest reaches each JVM through its 0640 argfile, never its command line
+    for h in members:
+        assert 'superDigest' not in host(h).file('/proc/%s/cmdline' % main_pid(h)).content_string, h
+        argfile = host(h).file('/etc/zookeeper/conf_zkops/java.args')
+        assert 'superDigest' in argfile.content_string and argfile.mode == 0o640, h
     settled = assert_ensemble(members) and pids(members)
     out = run_step('restricted', members, group_vars=CONFIG)
     assert set(recap_changed(out).values()) == {0} and pids(members) == settled

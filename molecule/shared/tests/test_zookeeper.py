@@ -1,4 +1,6 @@
 """What every scenario proves on its real containers."""
+import re
+
 import pytest
 from conftest import CLIENTS, MEMBERS, get_host, wait_until, zkcli
 
@@ -12,6 +14,19 @@ def test_service_active_enabled_running_as_zookeeper(host):
     java = host.process.filter(comm='java')
     assert java, 'no java process'
     assert {p.user for p in java} == {'zookeeper'}
+
+
+def test_unit_is_sandboxed_and_secrets_are_private(host):
+    report = host.check_output('systemd-analyze security zookeeper.service | tail -1')
+    exposure = float(re.search(r'zookeeper.service: ([0-9.]+)', report).group(1))
+    assert exposure < 4.0, report
+    pid = host.check_output('systemctl show -p MainPID --value zookeeper').strip()
+    status = host.file('/proc/%s/status' % pid).content_string
+    assert re.search(r'^CapEff:\s+0+$', status, re.M) and re.search(r'^NoNewPrivs:\s+1$', status, re.M), status
+    for name in ('zoo.cfg', 'zookeeper.env', 'java.args'):
+        conf = host.file('/etc/zookeeper/conf_zkops/' + name)
+        assert conf.exists and conf.mode & 0o007 == 0, '%s is world-readable' % name
+    assert 'superDigest' not in host.file('/proc/%s/cmdline' % pid).content_string
 
 
 def test_myid_matches_inventory(host):

@@ -1,0 +1,52 @@
+"""The firewalld rich rules the role owns (zk_firewall): wanted, stale, and valid sources."""
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import (
+    invalid_sources,
+    rich_rule,
+    stale_rules,
+    wanted_rules,
+)
+
+PORTS = dict(client_port=2181, quorum_port=2888, election_port=3888)
+
+
+def member(host, source):
+    return dict(PORTS, host=host, firewall_source=source)
+
+
+@given(st.lists(st.ip_addresses().map(str), min_size=1, max_size=6, unique=True), st.data())
+def test_peers_get_quorum_ports_and_clients_only_what_is_listed(addresses, data):
+    members = [member('h%d' % i, a) for i, a in enumerate(addresses)]
+    me = data.draw(st.sampled_from(members))
+    sources = data.draw(st.lists(st.sampled_from(['10.0.0.0/8', '192.168.1.7', 'fd00::/8']), unique=True))
+    rules = wanted_rules([me], members, sources, me['host'])
+    others = [m['firewall_source'] for m in members if m['host'] != me['host']]
+    assert set(rules) >= set(rich_rule(s, p) for s in others for p in (2888, 3888))
+    assert not any(rich_rule(me['firewall_source'], p) in rules for p in (2888, 3888)) or me['firewall_source'] in others
+    client = [r for r in rules if 'port="2181"' in r]
+    if sources:
+        # listed sources, plus every member, so the members' own checks reach each other
+        assert set(client) == set(rich_rule(s, 2181) for s in set(sources) | set(addresses))
+    else:
+        assert client == []   # the plain open-to-all port rule covers it
+    assert len(rules) == len(set(rules))
+
+
+def test_only_the_roles_rules_on_its_ports_are_stale():
+    me = member('h1', '10.0.0.1')
+    wanted = wanted_rules([me], [me, member('h2', '10.0.0.2')], [], 'h1')
+    current = wanted + [
+        rich_rule('10.0.0.9', 2888),                        # a departed member: stale
+        rich_rule('10.0.0.9', 2181),                        # an old client source: stale
+        rich_rule('10.0.0.9', 22),                          # not a ZooKeeper port: left alone
+        'rule family="ipv4" source address="10.0.0.9" reject',  # not the role's form: left alone
+    ]
+    assert stale_rules(current, wanted, [me]) == [rich_rule('10.0.0.9', 2888), rich_rule('10.0.0.9', 2181)]
+
+
+def test_invalid_sources_are_named_as_given():
+    assert invalid_sources(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '::1']) == []
+    assert invalid_sources(['10.0.0.300', 'zk1.example.net', '10.0.0.0/33', '', 'fd00::/129']) == [
+        '10.0.0.300', 'zk1.example.net', '10.0.0.0/33', '', 'fd00::/129']
