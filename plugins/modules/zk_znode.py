@@ -174,7 +174,7 @@ notes:
     one ZooKeeper multi-op transaction, which the server applies completely or not at all.
   - >-
     A batch larger than one request (O(jute_maxbuffer)) is split into several transactions, in order; each is atomic,
-    and a failure in one leaves the earlier ones applied, which RV(results) and RV(changed) report.
+    and a failure in one leaves the earlier ones applied, which RV(results) and the task's C(changed) report.
   - >-
     ACL changes of nodes that existed before the task cannot be part of a transaction. The server is asked first,
     without changing anything, whether it accepts each new ACL from this session (valid ACL, admin right); then
@@ -183,7 +183,7 @@ notes:
     Check mode sends each transaction with a final operation that always fails, so the server checks every operation
     (rights, versions, ACLs) and applies none. It reports what the real run would do, refusals included. A check-mode
     batch split into several transactions is predicted from the plan alone.
-  - A failure names the item in RV(msg) and in RV(results[].failed).
+  - A failure names the item in the task's C(msg) and in RV(results[].failed).
 seealso:
   - module: zkops.zookeeper.zk_status
   - name: ZooKeeper access control

@@ -57,7 +57,8 @@ def main():
     runs = parser.parse_args().runs
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_PIPELINING='True',
                ANSIBLE_FORKS='10', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default')
-    up = subprocess.run(['docker', 'inspect', '-f', '{{.State.Running}}', 'demo-zk1'], capture_output=True, text=True)
+    up = subprocess.run(['docker', 'inspect', '-f', '{{.State.Running}}', 'demo-zk1'], capture_output=True, text=True,
+                        check=False)
     if up.stdout.strip() != 'true':
         for step in ('create', 'converge'):
             subprocess.run(['molecule', step, '-s', 'demo'], check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
