@@ -57,8 +57,9 @@ demo: bootstrap docker
 demo-destroy: bootstrap
 	molecule destroy -s demo
 
-bench: bootstrap
+bench: bootstrap docker
 	python tests/bench/bench_znode_scale.py
+	python tests/bench/bench_role_noop.py
 	python tests/bench/bench_znode_batch.py
 
 clean:

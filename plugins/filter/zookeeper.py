@@ -17,6 +17,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import ConfigError, static_config
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
     build_members,
+    changed_instances,
     duplicates,
     inventory_hosts,
     restart_blockers,
@@ -30,6 +31,10 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_status_report i
 
 def zookeeper_members(hosts, hostvars, defaults=None):
     return build_members(list(hosts), hostvars, dict(defaults or {}))
+
+
+def zookeeper_changed_instances(registered, loop_var='__zookeeper_instance'):
+    return changed_instances([r for r in registered if isinstance(r, dict)], loop_var)
 
 
 def zookeeper_duplicates(values):
@@ -97,6 +102,7 @@ class FilterModule(object):
         return dict(
             zookeeper_members=zookeeper_members,
             zookeeper_duplicates=zookeeper_duplicates,
+            zookeeper_changed_instances=zookeeper_changed_instances,
             zookeeper_restart_order=zookeeper_restart_order,
             zookeeper_restart_plan=zookeeper_restart_plan,
             zookeeper_restart_blockers=zookeeper_restart_blockers,

@@ -168,3 +168,14 @@ def inventory_hosts(servers, hostvars, all_hosts, defaults):
                 service = '%s-%s' % (service, server['id'])
         out.append(dict(id=int(server['id']), address=server['address'], host=found, service=service))
     return out
+
+
+def changed_instances(registered, loop_var='__zookeeper_instance'):
+    """Names of the instances whose loop result changed in any of ``registered`` (registered loop results)."""
+    names = []
+    for reg in registered:
+        for result in (reg or {}).get('results', []):
+            name = (result.get(loop_var) or {}).get('name')
+            if result.get('changed') and name is not None and name not in names:
+                names.append(name)
+    return names

@@ -96,3 +96,13 @@ def test_role_defaults_match_the_roles_defaults_file():
         role = yaml.safe_load(f)
     for key, value in ROLE_DEFAULTS.items():
         assert role['zookeeper_%s' % key] == value, key
+
+
+def test_changed_instances_from_registered_loops():
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import changed_instances
+    inst = [dict(name='h/1'), dict(name='h/2'), dict(name='h/3')]
+    cfg = dict(results=[dict(changed=False, __zookeeper_instance=inst[0]), dict(changed=True, __zookeeper_instance=inst[1]),
+                        dict(changed=False, skipped=True, __zookeeper_instance=inst[2])])
+    unit = dict(results=[dict(changed=True, __zookeeper_instance=inst[2]), dict(changed=True, __zookeeper_instance=inst[1])])
+    assert changed_instances([cfg, unit, {}, dict(skipped=True)]) == ['h/2', 'h/3']
+    assert changed_instances([]) == []
