@@ -161,3 +161,8 @@ def test_client_sources_must_be_addresses(tmp_path):
     # On the host line, INI values are parsed as Python literals: a real list.
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_client_sources=\'["10.0.0.0/8","everyone"]\'')
     assert_refused(rc, out, 'Host zka', 'zookeeper_client_sources', "'everyone'", 'not IPv4 or IPv6 addresses or CIDR ranges')
+
+
+def test_read_write_paths_must_be_absolute(tmp_path):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_systemd_read_write_paths=\'["/var/log/gc","gc-logs"]\'')
+    assert_refused(rc, out, 'Host zka', 'zookeeper_systemd_read_write_paths', "'gc-logs'", 'not absolute')
