@@ -26,6 +26,12 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model 
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import invalid_sources, stale_rules, wanted_rules
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import (
+    config_keys,
+    security_problems,
+    subject_alt_names,
+    switch_steps,
+)
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_status_report import status_table
 
 
@@ -91,6 +97,31 @@ def zookeeper_status_table(status, members):
     return status_table(list(members), dict(status))
 
 
+def zookeeper_quorum_switch(members, infos, plan, desired):
+    """Intermediate quorum TLS/SASL stages for the members of the live ensemble (none when it is not running)."""
+    if not isinstance(infos, dict):
+        infos = dict((i['name'], i) for i in infos)
+    if not plan.get('live'):
+        return dict(steps=[], errors=[])
+    actions = plan.get('instances', {})
+    current = [dict(infos[m['name']].get('quorum_stages') or dict(tls=0, sasl=0),
+                    owed=bool(infos[m['name']].get('restart_owed'))) for m in members
+               if actions.get(m['name'], {}).get('action') in ('member', 'convert') and m['name'] in infos]
+    return switch_steps(current, dict((k, int(v)) for k, v in dict(desired).items()))
+
+
+def zookeeper_quorum_config(stages, files):
+    return config_keys(dict(stages), dict(files))
+
+
+def zookeeper_subject_alt_names(names):
+    return subject_alt_names(list(names))
+
+
+def zookeeper_security_problems(settings):
+    return security_problems(dict(settings))
+
+
 def zookeeper_super_digest(password, user='super'):
     """user:base64(sha1(user:password)), the form of zookeeper.DigestAuthenticationProvider.superDigest."""
     raw = hashlib.sha1(('%s:%s' % (user, password)).encode('utf-8')).digest()
@@ -110,6 +141,10 @@ class FilterModule(object):
             zookeeper_membership_plan=zookeeper_membership_plan,
             zookeeper_static_config=zookeeper_static_config,
             zookeeper_super_digest=zookeeper_super_digest,
+            zookeeper_quorum_switch=zookeeper_quorum_switch,
+            zookeeper_quorum_config=zookeeper_quorum_config,
+            zookeeper_subject_alt_names=zookeeper_subject_alt_names,
+            zookeeper_security_problems=zookeeper_security_problems,
             zookeeper_rich_rules=zookeeper_rich_rules,
             zookeeper_stale_rich_rules=zookeeper_stale_rich_rules,
             zookeeper_invalid_sources=zookeeper_invalid_sources,

@@ -32,7 +32,8 @@ def _get(mapping, key, default=None):
 
 # The role's defaults (roles/zookeeper/defaults/main.yml) for what a host does not set.
 ROLE_DEFAULTS = dict(quorum_port=2888, election_port=3888, client_port=2181, service_name='zookeeper',
-                     conf_dir='/etc/zookeeper/conf_zkops', data_dir='/var/lib/zookeeper', data_log_dir='')
+                     conf_dir='/etc/zookeeper/conf_zkops', data_dir='/var/lib/zookeeper', data_log_dir='',
+                     client_tls=False, secure_client_port=2281)
 
 
 def build_members(hosts, hostvars, defaults=None):
@@ -40,7 +41,7 @@ def build_members(hosts, hostvars, defaults=None):
 
     ``defaults`` holds the role's values for variables a host does not set:
     quorum_port, election_port, client_port, service_name, conf_dir, data_dir,
-    data_log_dir.  Without them, the role's defaults (ROLE_DEFAULTS).
+    data_log_dir, client_tls, secure_client_port.  Without them, the role's defaults (ROLE_DEFAULTS).
     """
     defaults = dict(ROLE_DEFAULTS, **(defaults or {}))
     out = []
@@ -58,6 +59,8 @@ def build_members(hosts, hostvars, defaults=None):
         multi = len(instances) > 0
         service = _get(hv, 'zookeeper_service_name', defaults['service_name'])
         bind = _get(hv, 'zookeeper_client_port_address', '') or ''
+        tls = str(_get(hv, 'zookeeper_client_tls', defaults['client_tls'])).lower() in ('true', '1', 'yes', 'on')
+        secure_port = int(_get(hv, 'zookeeper_secure_client_port', defaults['secure_client_port'])) if tls else 0
         for inst in instances if multi else [{'id': _get(hv, 'zookeeper_id')}]:
             sid = _int_or_raw(inst.get('id'))
             qport = int(inst.get('quorum_port') or _get(hv, 'zookeeper_quorum_port', defaults['quorum_port']))
@@ -78,6 +81,7 @@ def build_members(hosts, hostvars, defaults=None):
                 quorum_port=qport,
                 election_port=eport,
                 client_port=cport,
+                secure_client_port=secure_port,
                 client=client,
                 remote_client='%s:%d' % (address, cport),
                 line_client_address=bind or '0.0.0.0',

@@ -28,6 +28,11 @@ def rich_rule(source, port):
     return 'rule family="%s" source address="%s" port port="%d" protocol="tcp" accept' % (family, source, int(port))
 
 
+def client_ports(inst):
+    """The plaintext client port, and the TLS one when there is one."""
+    return [int(inst['client_port'])] + ([int(inst['secure_client_port'])] if inst.get('secure_client_port') else [])
+
+
 def wanted_rules(local, members, client_sources, this_host):
     """Client ports: the listed sources plus every member (when sources are listed);
     quorum and election ports: the other members' sources."""
@@ -39,8 +44,9 @@ def wanted_rules(local, members, client_sources, this_host):
     rules = []
     for inst in local:
         if client_sources:
-            for source in list(client_sources) + [s for s in everyone if s not in client_sources]:
-                rules.append(rich_rule(source, inst['client_port']))
+            for port in client_ports(inst):
+                for source in list(client_sources) + [s for s in everyone if s not in client_sources]:
+                    rules.append(rich_rule(source, port))
         for source in peers:
             rules.append(rich_rule(source, inst['quorum_port']))
             rules.append(rich_rule(source, inst['election_port']))
@@ -56,7 +62,8 @@ def stale_rules(current, wanted, local):
     that are not wanted.  Anything else is not the role's and is left alone."""
     ports = set()
     for inst in local:
-        ports.update(int(inst[k]) for k in ('client_port', 'quorum_port', 'election_port'))
+        ports.update(int(inst[k]) for k in ('quorum_port', 'election_port'))
+        ports.update(client_ports(inst))
     keep = set(wanted)
     stale = []
     for line in current:

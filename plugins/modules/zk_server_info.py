@@ -97,6 +97,18 @@ instances:
         - SHA-256 of the keys and values of C(zoo.cfg), sorted, without the keys ZooKeeper rewrites itself.
           Lets the role compare its configuration without the values (which may be secrets) leaving the host.
       type: str
+    quorum_stages:
+      description:
+        - Where C(zoo.cfg) stands in the rolling switch to quorum TLS and quorum SASL, each 0-3
+          (see module_utils/zk_quorum_security.py); both 0 without C(zoo.cfg).
+      type: dict
+      contains:
+        tls:
+          description: 0 plaintext, 1 portUnification, 2 sslQuorum with portUnification, 3 sslQuorum only.
+          type: int
+        sasl:
+          description: 0 off, 1 enableSasl, 2 and learnerRequireSasl, 3 and serverRequireSasl.
+          type: int
     myid:
       description: Content of C(myid), or null.
       type: str
@@ -132,6 +144,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import (
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import split_hosts
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import server_status
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import stages_of
 
 
 RESTART_MARKER = 'zkops-restart-owed'
@@ -164,11 +177,12 @@ def data_zxid(data_dir):
 def read_instance(inst, timeout):
     text = _read(inst['config'])
     info = dict(name=inst['name'], form='none', servers={}, version=None, dynamic_file=None, static_digest=None,
-                myid=None, data_zxid=0, has_data=False, mode=None, zxid=None,
+                quorum_stages=stages_of({}), myid=None, data_zxid=0, has_data=False, mode=None, zxid=None,
                 restart_owed=os.path.exists(os.path.join(os.path.dirname(inst['config']), RESTART_MARKER)))
     if text is not None:
         props = parse_properties(text)
         info['static_digest'] = static_digest(props)
+        info['quorum_stages'] = stages_of(props)
         dynamic = props.get('dynamicConfigFile')
         if dynamic:
             info.update(form='dynamic', dynamic_file=dynamic)

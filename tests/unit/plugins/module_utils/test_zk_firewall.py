@@ -50,3 +50,15 @@ def test_invalid_sources_are_named_as_given():
     assert invalid_sources(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '::1']) == []
     assert invalid_sources(['10.0.0.300', 'zk1.example.net', '10.0.0.0/33', '', 'fd00::/129']) == [
         '10.0.0.300', 'zk1.example.net', '10.0.0.0/33', '', 'fd00::/129']
+
+
+@given(st.lists(st.sampled_from(['10.0.0.0/8', '192.168.1.7', 'fd00::/8']), unique=True, min_size=1),
+       st.integers(1024, 65535).filter(lambda p: p not in (2181, 2888, 3888)))
+def test_the_tls_client_port_gets_the_same_sources_and_is_owned(sources, secure):
+    me = dict(member('h1', '10.0.0.1'), secure_client_port=secure)
+    rules = wanted_rules([me], [me], sources, 'h1')
+    assert set(r for r in rules if 'port="%d"' % secure in r) == set(rich_rule(s, secure) for s in sources + ['10.0.0.1'])
+    # When TLS is turned off, its rules are the role's to remove.
+    plain = dict(me, secure_client_port=0)
+    assert set(stale_rules(rules, wanted_rules([plain], [plain], sources, 'h1'), [me])) == \
+        set(r for r in rules if 'port="%d"' % secure in r)

@@ -1,0 +1,329 @@
+"""The secure scenario: a running plaintext ensemble is switched to client TLS, quorum TLS and
+quorum SASL by the role, while a client writes, then every claim of the switch is checked.
+
+The writer and the quorum watcher run on the docker host, against the containers' addresses.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import testinfra
+from kazoo.client import KazooClient
+from kazoo.security import make_digest_acl
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', '..', '..', '.collections'))
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import server_status  # noqa: E402
+
+INVENTORY = os.environ['MOLECULE_INVENTORY_FILE']
+SHARED = os.path.join(HERE, '..', '..', 'shared')
+MEMBERS = ['sec1', 'sec2', 'sec3', 'sec4']
+VOTERS = MEMBERS[:3]
+SUPER = 'molecule-secure-superuser'
+QUORUM_PASSWORD = 'quorum-secret-"with\\quotes'
+WORK = tempfile.mkdtemp(prefix='zkops-secure-')
+LAB = os.path.join(WORK, 'lab-ca')
+CONF = '/etc/zookeeper/conf_zkops'
+STATE = {}
+RUNS = []
+
+
+def host(name):
+    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, INVENTORY))
+
+
+def address(name):
+    return subprocess.check_output(
+        ['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name], text=True).strip()
+
+
+def plain_hosts():
+    return ','.join('%s:2181' % address(m) for m in MEMBERS)
+
+
+def converge(extra):
+    path = os.path.join(WORK, 'vars.json')
+    with open(path, 'w') as f:
+        json.dump(extra, f)
+    run = subprocess.run(['ansible-playbook', '-i', INVENTORY, os.path.join(SHARED, 'converge.yml'), '-e', '@' + path],
+                         capture_output=True, text=True, check=False)
+    log = os.path.join(WORK, 'run-%d.log' % len(RUNS))
+    RUNS.append(log)
+    with open(log, 'w') as f:
+        f.write(run.stdout + run.stderr)
+    print('ansible-playbook output: %s' % log, run.stdout[-3000:], run.stderr[-2000:])
+    return run
+
+
+def changed(out):
+    return dict((m.group(1), int(m.group(2))) for m in re.finditer(r'^(\S+)\s+:.*?changed=(\d+)', out, re.M))
+
+
+def zoo_cfg(name):
+    text = host(name).check_output('cat %s/zoo.cfg' % CONF)
+    return dict(line.split('=', 1) for line in text.splitlines() if '=' in line and not line.startswith('#'))
+
+
+SECURE = dict(zookeeper_client_tls=True, zookeeper_quorum_tls=True, zookeeper_quorum_sasl=True,
+              zookeeper_quorum_sasl_password=QUORUM_PASSWORD, zookeeper_tls_lab_ca=True, zookeeper_tls_lab_ca_dir=LAB)
+
+
+@pytest.fixture(scope='module', autouse=True)
+def switched():
+    """Seed an ACL-protected node, start the writer and the quorum watcher, run the switch, stop them.
+    ZKOPS_SECURE_SWITCHED=<lab CA dir> reruns the checks on an ensemble a previous run switched."""
+    if os.environ.get('ZKOPS_SECURE_SWITCHED'):
+        global LAB
+        LAB = os.environ['ZKOPS_SECURE_SWITCHED']
+        yield
+        return
+    zk = KazooClient(hosts=plain_hosts(), auth_data=[('digest', 'alice:alice-pw')])
+    zk.start(30)
+    if zk.exists('/secret'):
+        zk.delete('/secret')
+    zk.create('/secret', b'for alice only', acl=[make_digest_acl('alice', 'alice-pw', all=True)], makepath=True)
+    zk.stop()
+    stop = os.path.join(WORK, 'stop')
+    ips = [address(m) for m in MEMBERS]
+    writer = subprocess.Popen([sys.executable, os.path.join(SHARED, 'files', 'zk_writer.py'), plain_hosts(), stop,
+                               os.path.join(WORK, 'writer.json'), '1800', os.path.join(WORK, 'acks.log')])
+    watcher = subprocess.Popen([sys.executable, os.path.join(SHARED, 'files', 'quorum_watch.py'), ','.join(ips),
+                                ips[3], stop, os.path.join(WORK, 'watch.json'), '1800'])
+    time.sleep(5)
+    STATE['first'] = converge(SECURE)
+    STATE['second'] = converge(SECURE)
+    time.sleep(3)
+    open(stop, 'w').close()
+    writer.wait(300)
+    watcher.wait(60)
+    with open(os.path.join(WORK, 'writer.json')) as f:
+        STATE['writer'] = json.load(f)
+    with open(os.path.join(WORK, 'watch.json')) as f:
+        STATE['watch'] = json.load(f)
+    yield
+
+
+def test_the_switch_succeeds_and_a_rerun_changes_nothing():
+    assert STATE['first'].returncode == 0
+    assert STATE['second'].returncode == 0
+    assert set(changed(STATE['second'].stdout).values()) == {0}, STATE['second'].stdout[-3000:]
+
+
+def test_the_switch_went_through_the_intermediate_steps_with_rolling_restarts():
+    out = STATE['first'].stdout
+    assert 'quorum TLS stage 1, SASL stage 1' in out and 'quorum TLS stage 2, SASL stage 2' in out
+    # Three rolling restarts (two steps and the final one), each member once per restart.
+    for m in MEMBERS:
+        assert len(re.findall(r'Restart %s\b' % m, out)) == 3, m
+
+
+def test_no_acknowledged_write_is_lost_and_the_quorum_held():
+    writer = STATE['writer']
+    print('writer:', {k: v for k, v in writer.items() if not isinstance(v, list)})
+    assert writer['acked'] > 100 and writer['missing_count'] == 0
+    watch = STATE['watch']
+    times = watch.get('no_quorum') or []
+    windows, start, last = [], None, None
+    for t in times:
+        if last is None or t - last > 0.5:
+            if start is not None:
+                windows.append(last - start)
+            start = t
+        last = t
+    if start is not None:
+        windows.append(last - start)
+    print('no-quorum windows (s):', [round(w, 2) for w in windows], 'samples:', watch.get('samples'))
+    # At most one leader election each time: never a stretch of seconds without a quorum.
+    assert max(windows or [0]) < 5
+
+
+@pytest.mark.parametrize('name', MEMBERS)
+def test_every_member_runs_tls_only_and_requires_sasl(name):
+    cfg = zoo_cfg(name)
+    assert cfg.get('sslQuorum') == 'true' and cfg.get('portUnification') == 'false'
+    assert cfg.get('quorum.auth.serverRequireSasl') == 'true' and cfg.get('quorum.auth.learnerRequireSasl') == 'true'
+    assert cfg.get('secureClientPort') == '2281' and cfg.get('ssl.clientAuth') == 'need'
+    h = host(name)
+    for path in (CONF + '/tls/keystore.pem', CONF + '/jaas.conf'):
+        f = h.file(path)
+        assert (f.user, f.group, oct(f.mode)) == ('root', 'zookeeper', '0o640'), path
+
+
+def _probe(name, target, port, tls):
+    """From member ``name``, open ``target:port`` with TLS (its own certificate) or in plaintext."""
+    script = (
+        'import socket, ssl, sys\n'
+        's = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)\n'
+        'if sys.argv[3] == "tls":\n'
+        '    c = ssl.create_default_context(cafile="%(conf)s/tls/ca.pem")\n'
+        '    c.load_cert_chain("%(conf)s/tls/keystore.pem")\n'
+        '    t = c.wrap_socket(s, server_hostname=sys.argv[1])\n'
+        '    print("handshake", t.version())\n'
+        'else:\n'
+        '    s.sendall(b"\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfd" + b"\\x00" * 40)\n'
+        '    try:\n'
+        '        data = s.recv(64)\n'
+        '    except OSError as e:\n'
+        '        data = b""\n'
+        '    print("plain", "refused" if data in (b"",) or data[:1] == b"\\x15" else "answered %%r" %% data[:16])\n'
+    ) % dict(conf=CONF)
+    return host(name).run("python3 -c '%s' %s %d %s" % (script.replace("'", "'\\''"), target, port, tls))
+
+
+def _leader():
+    for m in VOTERS:
+        if server_status(address(m), 2181, 3)['mode'] == 'leader':
+            return m
+    raise AssertionError('no leader')
+
+
+def test_quorum_ports_speak_tls_only():
+    leader = _leader()
+    peer = next(m for m in MEMBERS if m != leader)
+    for port in (3888, 2888):
+        tls = _probe(peer, leader, port, 'tls')
+        assert 'handshake TLSv1.' in tls.stdout, (port, tls.stdout, tls.stderr)
+        plain = _probe(peer, leader, port, 'plain')
+        assert 'plain refused' in plain.stdout, (port, plain.stdout, plain.stderr)
+
+
+ROGUE = r'''
+set -e
+R=/tmp/rogue-$1; rm -rf $R; mkdir -p $R/data; echo $1 > $R/data/myid
+printf '%s\n' "$LIVE" > $R/zoo.cfg.dynamic
+echo "server.$1=sec4:$2:$3:observer;0.0.0.0:$4" >> $R/zoo.cfg.dynamic
+cat > $R/zoo.cfg <<CFG
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=$R/data
+standaloneEnabled=false
+reconfigEnabled=true
+4lw.commands.whitelist=srvr
+admin.enableServer=false
+quorum.auth.enableSasl=true
+quorum.auth.learnerRequireSasl=true
+quorum.auth.serverRequireSasl=true
+CFG
+printf '%b\ndynamicConfigFile=%s\n' "$5" "$R/zoo.cfg.dynamic" >> $R/zoo.cfg
+cat > $R/jaas.conf <<JAAS
+QuorumServer { org.apache.zookeeper.server.auth.DigestLoginModule required user_zkquorum="$6"; };
+QuorumLearner { org.apache.zookeeper.server.auth.DigestLoginModule required username="zkquorum" password="$6"; };
+JAAS
+chown -R zookeeper:zookeeper $R
+ZK_CLASSPATH=$(sed -n 's/^ZK_CLASSPATH=//p' CONF/zookeeper.env)
+nohup runuser -u zookeeper -- java -Xmx64m -cp "$ZK_CLASSPATH" -Djava.security.auth.login.config=$R/jaas.conf \
+  -Dzookeeper.log.dir=$R org.apache.zookeeper.server.quorum.QuorumPeerMain $R/zoo.cfg > $R/out.log 2>&1 &
+'''.replace('CONF', CONF)
+
+
+def test_rogue_servers_without_the_password_or_a_certificate_never_join():
+    zk = KazooClient(hosts=plain_hosts())
+    zk.start(30)
+    live = '\n'.join(line for line in zk.get('/zookeeper/config')[0].decode().splitlines() if line.startswith('server.'))
+    zk.stop()
+    leader = _leader()
+    since = host(leader).check_output('date +%s')
+    tls = ('sslQuorum=true\nssl.quorum.keyStore.location=%(c)s/tls/keystore.pem\nssl.quorum.keyStore.type=PEM\n'
+           'ssl.quorum.trustStore.location=%(c)s/tls/ca.pem\nssl.quorum.trustStore.type=PEM') % dict(c=CONF)
+    rogues = {
+        # a valid certificate of the lab CA, but the wrong quorum password
+        201: (12888, 13888, 12181, tls, 'not-the-password'),
+        # the right password, but no certificate: plaintext on TLS-only ports
+        202: (22888, 23888, 22181, '', QUORUM_PASSWORD.replace('\\', '\\\\').replace('"', '\\"')),
+    }
+    sec4 = host('sec4')
+    try:
+        for sid, (qp, ep, cp, extra, password) in rogues.items():
+            script = os.path.join(WORK, 'rogue.sh')
+            with open(script, 'w') as f:
+                f.write(ROGUE)
+            subprocess.run(['docker', 'cp', script, 'sec4:/root/rogue.sh'], check=True)
+            sec4.check_output("LIVE='%s' bash /root/rogue.sh %d %d %d %d '%s' '%s'"
+                              % (live, sid, qp, ep, cp, extra, password.replace("'", "'\\''")))
+        time.sleep(30)
+        for sid, (qp, ep, cp, extra, password) in rogues.items():
+            status = server_status(address('sec4'), cp, 3)
+            print('rogue %d: %s' % (sid, status))
+            assert status['mode'] not in ('leader', 'follower', 'observer'), sid
+            assert sec4.run('pgrep -f rogue-%d/zoo.cfg' % sid).rc == 0, 'rogue %d did not even run' % sid
+        log = host(leader).check_output('journalctl -u zookeeper --since @%s --no-pager' % since.strip())
+        # Rogue 201 (wrong password) and rogue 202 (plaintext), as ZooKeeper words them.
+        sasl = [line for line in log.splitlines() if 'Failed to authenticate using SASL' in line]
+        ssl = [line for line in log.splitlines() if 'Blocked insecure connection attempt' in line]
+        print('\n'.join(['leader log, SASL:'] + sasl[:5] + ['leader log, TLS:'] + ssl[:5]))
+        assert sasl and ssl
+    finally:
+        sec4.run('pkill -f /tmp/rogue-; rm -rf /tmp/rogue-*')
+    # The ensemble never counted them.
+    zk = KazooClient(hosts=plain_hosts())
+    zk.start(30)
+    assert not re.search(r'server\.20[12]=', zk.get('/zookeeper/config')[0].decode())
+    zk.stop()
+
+
+def _tls_client(cert=True, port=2281):
+    ca = os.path.join(LAB, 'ca.crt')
+    extra = dict(certfile=os.path.join(LAB, 'sec1.crt'), keyfile=os.path.join(LAB, 'sec1.key')) if cert else {}
+    return KazooClient(hosts=','.join('%s:%d' % (address(m), port) for m in VOTERS), use_ssl=True, ca=ca,
+                       verify_certs=True, **extra)
+
+
+def test_a_tls_client_without_a_certificate_is_refused():
+    zk = _tls_client(cert=False)
+    with pytest.raises(Exception):
+        zk.start(10)
+    zk.stop()
+
+
+def test_zk_znode_over_tls_with_a_certificate_of_the_ca_creates_and_reads():
+    args = ['hosts=%s:2281' % address('sec2'), 'use_tls=true', 'ca=%s/ca.crt' % LAB, 'cert=%s/sec3.crt' % LAB,
+            'key=%s/sec3.key' % LAB, 'path=/tls/written', 'value=over-tls', 'makepath=true']
+    for expect in ('"changed": true', '"changed": false'):
+        run = subprocess.run(['ansible', 'localhost', '-m', 'zkops.zookeeper.zk_znode', '-a', ' '.join(args)],
+                             capture_output=True, text=True, check=False)
+        print(run.stdout[-1500:])
+        assert run.returncode == 0 and expect in run.stdout and '"value": "over-tls"' in run.stdout
+
+
+def test_the_superuser_reads_and_deletes_what_only_another_user_may():
+    from kazoo.exceptions import NoAuthError
+    other = KazooClient(hosts=plain_hosts(), auth_data=[('digest', 'bob:bob-pw')])
+    other.start(30)
+    with pytest.raises(NoAuthError):
+        other.get('/secret')
+    other.stop()
+    zk = KazooClient(hosts=plain_hosts(), auth_data=[('digest', 'super:%s' % SUPER)])
+    zk.start(30)
+    assert zk.get('/secret')[0] == b'for alice only'
+    zk.delete('/secret')
+    assert zk.exists('/secret') is None
+    zk.stop()
+
+
+def _secrets():
+    with open(os.path.join(LAB, 'sec1.key')) as f:
+        key_line = f.read().splitlines()[1]
+    return [SUPER, 'quorum-secret', key_line]
+
+
+@pytest.mark.parametrize('name', MEMBERS)
+def test_no_secret_on_a_command_line_or_in_a_world_readable_file(name):
+    h = host(name)
+    commands = h.check_output('ps -eo args')
+    found = h.run('find %s /var/lib/zookeeper -type f -perm -o=r -print0 | xargs -0 -r grep -l -F %s'
+                  % (CONF, ' '.join("-e '%s'" % s for s in _secrets())))
+    for secret in _secrets():
+        assert secret not in commands
+    assert found.stdout.strip() == '', found.stdout
+
+
+def test_no_secret_in_the_ansible_output():
+    for run in (STATE['first'], STATE['second']):
+        for secret in _secrets():
+            assert secret not in run.stdout and secret not in run.stderr

@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) zkops.zookeeper contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from hypothesis import given, strategies as st
+
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import (
+    config_keys,
+    security_problems,
+    stages_of,
+    subject_alt_names,
+    switch_steps,
+)
+
+FILES = dict(keystore='/k.pem', truststore='/ca.pem')
+STAGE = st.integers(min_value=0, max_value=3)
+STAGES = st.fixed_dictionaries(dict(tls=STAGE, sasl=STAGE))
+
+
+@given(STAGES)
+def test_config_keys_read_back_as_the_same_stages(stages):
+    assert stages_of(dict(config_keys(stages, FILES))) == stages
+
+
+def test_stages_follow_zookeepers_documented_order():
+    assert [dict(config_keys(dict(tls=t, sasl=0), FILES)).get('sslQuorum') for t in range(4)] == \
+        [None, 'false', 'true', 'true']
+    assert [dict(config_keys(dict(tls=t, sasl=0), FILES)).get('portUnification') for t in range(4)] == \
+        [None, 'true', 'true', 'false']
+    sasl = [dict(config_keys(dict(tls=0, sasl=s), FILES)) for s in range(4)]
+    assert [k.get('quorum.auth.learnerRequireSasl') for k in sasl] == [None, 'false', 'true', 'true']
+    assert [k.get('quorum.auth.serverRequireSasl') for k in sasl] == [None, 'false', 'false', 'true']
+
+
+@st.composite
+def ensembles(draw):
+    """Members as the role can leave them: level, or an interrupted step one stage apart."""
+    base = draw(st.fixed_dictionaries(dict(tls=st.integers(0, 2), sasl=st.integers(0, 2))))
+    spread = draw(st.fixed_dictionaries(dict(tls=st.integers(0, 1), sasl=st.integers(0, 1))))
+    size = draw(st.integers(1, 7))
+    lagging = draw(st.lists(st.booleans(), min_size=size, max_size=size))
+    return [dict(tls=base['tls'] + (spread['tls'] if lag else 0), sasl=base['sasl'] + (spread['sasl'] if lag else 0))
+            for lag in lagging]
+
+
+@given(ensembles(), STAGES)
+def test_every_rolling_step_keeps_all_members_able_to_talk(members, desired):
+    plan = switch_steps(members, desired)
+    assert plan['errors'] == []
+    running = list(members)
+    for stage in plan['steps'] + [desired]:
+        # During the rolling restart, members on the old and the new stage coexist.
+        for m in running:
+            for f in ('tls', 'sasl'):
+                assert abs(m[f] - stage[f]) <= 1, (members, desired, plan)
+        running = [stage] * len(running)
+    assert running[0] == desired
+
+
+@given(ensembles(), STAGES)
+def test_no_step_is_wasted(members, desired):
+    plan = switch_steps(members, desired)
+    level = all(m == members[0] for m in members)
+    distance = max(max(abs(m[f] - desired[f]) for m in members) for f in ('tls', 'sasl'))
+    # One rolling restart per stage of distance (the role pays the last one itself); an
+    # interrupted step first brings the members level, which may cost one more.
+    if level:
+        assert len(plan['steps']) == max(distance - 1, 0)
+    else:
+        assert len(plan['steps']) <= distance
+    assert desired not in plan['steps']
+
+
+def test_members_two_stages_apart_are_refused_with_their_stages():
+    plan = switch_steps([dict(tls=0, sasl=0), dict(tls=2, sasl=0)], dict(tls=3, sasl=0))
+    assert plan['steps'] == []
+    assert '2 quorum TLS stages apart (0, 2)' in plan['errors'][0]
+
+
+def test_plaintext_to_tls_and_sasl_takes_two_intermediate_steps():
+    assert switch_steps([dict(tls=0, sasl=0)] * 3, dict(tls=3, sasl=3))['steps'] == \
+        [dict(tls=1, sasl=1), dict(tls=2, sasl=2)]
+
+
+def test_an_interrupted_step_is_finished_first():
+    members = [dict(tls=2, sasl=0), dict(tls=1, sasl=0), dict(tls=1, sasl=0)]
+    assert switch_steps(members, dict(tls=3, sasl=0))['steps'] == [dict(tls=2, sasl=0)]
+
+
+def test_turning_tls_off_walks_back():
+    assert switch_steps([dict(tls=3, sasl=0)] * 3, dict(tls=0, sasl=0))['steps'] == \
+        [dict(tls=2, sasl=0), dict(tls=1, sasl=0)]
+
+
+@given(st.lists(st.one_of(st.ip_addresses().map(str), st.from_regex(r'\A[a-z][a-z0-9-]{0,20}\Z'), st.just('')),
+                max_size=8))
+def test_subject_alt_names_type_each_entry_once(names):
+    sans = subject_alt_names(names)
+    assert len(sans) == len(set(sans))
+    for name in filter(None, names):
+        assert ('IP:%s' % name in sans) if (':' in name or name.replace('.', '').isdigit()) else ('DNS:%s' % name in sans)
+
+
+KEY = '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n'
+CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+
+
+def _settings(**kw):
+    base = dict(client_tls=False, quorum_tls=False, quorum_sasl=False, sasl_user='zkquorum', sasl_password='',
+                lab_ca=False, cert='', key='', ca='', instances=0, secure_client_port=2281,
+                other_ports=[2181, 2888, 3888])
+    base.update(kw)
+    return base
+
+
+def test_security_settings_name_what_is_missing_and_never_quote_secrets():
+    assert security_problems(_settings()) == []
+    assert security_problems(_settings(quorum_tls=True, lab_ca=True)) == []
+    assert security_problems(_settings(client_tls=True, cert=CERT, key=KEY, ca=CERT)) == []
+    msg = ' '.join(security_problems(_settings(client_tls=True, quorum_tls=True, cert=CERT)))
+    assert 'zookeeper_client_tls=true and zookeeper_quorum_tls=true needs zookeeper_tls_key, zookeeper_tls_ca' in msg
+    secret = '-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0\n-----END RSA PRIVATE KEY-----\n'
+    msg = ' '.join(security_problems(_settings(client_tls=True, cert=CERT, key=secret, ca=CERT)))
+    assert 'PKCS#8' in msg and 'RSA PRIVATE KEY' in msg and 'c2VjcmV0' not in msg
+    assert 'zookeeper_quorum_sasl_password' in ' '.join(security_problems(_settings(quorum_sasl=True)))
+    assert "zookeeper_quorum_sasl_user='a b'" in ' '.join(
+        security_problems(_settings(quorum_sasl=True, sasl_password='p', sasl_user='a b')))
+    assert 'zookeeper_secure_client_port=2888' in ' '.join(
+        security_problems(_settings(client_tls=True, lab_ca=True, secure_client_port=2888)))
+    assert 'zookeeper_instances' in ' '.join(security_problems(_settings(client_tls=True, lab_ca=True, instances=3)))
+    assert 'zookeeper_tls_ca holds no PEM certificate' in ' '.join(
+        security_problems(_settings(client_tls=True, cert=CERT, key=KEY, ca='nothing')))
+
+
+def test_a_member_that_has_not_loaded_its_stage_yet_restarts_on_it_first():
+    # zoo.cfg says stage 1 everywhere, but one member still runs what it had before.
+    members = [dict(tls=1, sasl=1), dict(tls=1, sasl=1, owed=True), dict(tls=1, sasl=1)]
+    assert switch_steps(members, dict(tls=3, sasl=3))['steps'] == [dict(tls=1, sasl=1), dict(tls=2, sasl=2)]
