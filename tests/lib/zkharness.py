@@ -15,6 +15,8 @@ import time
 ZK_JAR = os.environ.get('ZK_JAR', '/usr/share/java/zookeeper.jar')
 LOG_JAR = os.environ.get('ZK_LOG_JAR', '/usr/share/java/slf4j-simple.jar')
 MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain'
+# Netty for a secureClientPort: zookeeper.jar's Class-Path lacks the codec and resolver jars.
+NETTY_JARS = ['/usr/share/java/netty-codec.jar', '/usr/share/java/netty-resolver.jar']
 
 
 def free_ports(count):
@@ -51,8 +53,9 @@ def mode(port):
 
 
 class Server(object):
-    def __init__(self, root, myid, client_port, extra=None):
+    def __init__(self, root, myid, client_port, extra=None, jvm_flags=None):
         self.myid = myid
+        self.jvm_flags = list(jvm_flags or [])
         self.client_port = client_port
         self.dir = os.path.join(root, 'zk%d' % myid)
         self.data_dir = os.path.join(self.dir, 'data')
@@ -89,8 +92,8 @@ class Server(object):
     def start(self):
         cmd = ['java', '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
                '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-               '-Dzookeeper.jmx.log4j.disable=true',
-               '-cp', '%s:%s' % (ZK_JAR, LOG_JAR), MAIN, self.cfg]
+               '-Dzookeeper.jmx.log4j.disable=true'] + self.jvm_flags + [
+               '-cp', ':'.join([ZK_JAR, LOG_JAR] + NETTY_JARS), MAIN, self.cfg]
         logf = open(self.log, 'ab')
         self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
         logf.close()

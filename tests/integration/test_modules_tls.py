@@ -1,0 +1,104 @@
+"""zk_status and zk_znode against a real ZooKeeper on loopback that serves clients over TLS only
+with client certificates required (ssl.clientAuth=need), a digest superuser, and certificates
+made by the test (tests/lib/tls_lab.py)."""
+import os
+import shutil
+import tempfile
+
+import pytest
+from kazoo.client import KazooClient
+from kazoo.security import make_digest_acl
+
+from module_process import run_module_process
+from tls_lab import make_lab
+from zkharness import Server, free_ports
+
+SUPER_DIGEST = 'super:D/InIHSb7yEEbrWz8b9l71RjZJU='   # super:test, ZooKeeper's documented example
+
+
+@pytest.fixture(scope='module')
+def tls_server():
+    root = tempfile.mkdtemp(prefix='zkops-tls-')
+    lab = make_lab(os.path.join(root, 'lab'))
+    plain, secure = free_ports(2)
+    server = Server(root, 1, plain, extra={
+        'secureClientPort': str(secure),
+        'serverCnxnFactory': 'org.apache.zookeeper.server.NettyServerCnxnFactory',
+        'ssl.keyStore.location': lab['server'], 'ssl.keyStore.type': 'PEM',
+        'ssl.trustStore.location': lab['ca'], 'ssl.trustStore.type': 'PEM',
+        'ssl.clientAuth': 'need',
+    }, jvm_flags=['-Dzookeeper.DigestAuthenticationProvider.superDigest=%s' % SUPER_DIGEST])
+    server.write_config([])
+    server.start()
+    try:
+        for dummy in range(150):
+            if server.mode() == 'standalone':
+                break
+            __import__('time').sleep(0.2)
+        assert server.mode() == 'standalone', open(server.log).read()[-3000:]
+        yield dict(lab, hosts='127.0.0.1:%d' % secure, plain='127.0.0.1:%d' % plain, root=root)
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _tls(server, cert=True, ca=None):
+    args = dict(hosts=server['hosts'], use_tls=True, ca=ca or server['ca'], timeout=5)
+    if cert:
+        args.update(cert=server['client_cert'], key=server['client_key'])
+    return args
+
+
+def _exists(server, path):
+    zk = KazooClient(hosts=server['plain'])
+    zk.start(10)
+    try:
+        return zk.exists(path) is not None
+    finally:
+        zk.stop()
+
+
+def test_zk_status_reads_srvr_over_tls(tls_server):
+    result = run_module_process('zk_status', _tls(tls_server))
+    assert not result.get('failed'), result
+    assert [s['mode'] for s in result['servers']] == ['standalone']
+
+
+def test_zk_znode_over_tls_creates_reads_and_stays_idempotent(tls_server, prefix):
+    args = dict(_tls(tls_server), path=prefix + '/a', value='over-tls', makepath=True)
+    first = run_module_process('zk_znode', args)
+    assert first['changed'] and first['value'] == 'over-tls', first
+    again = run_module_process('zk_znode', args)
+    assert not again['changed'] and again['value'] == 'over-tls', again
+    assert _exists(tls_server, prefix + '/a')
+
+
+@pytest.mark.parametrize('case', ['no client certificate', 'another CA'])
+def test_refused_tls_sessions_fail_cleanly_and_write_nothing(tls_server, prefix, case):
+    if case == 'another CA':
+        other = make_lab(os.path.join(tls_server['root'], 'other'), ca_name='another CA')
+        args = _tls(tls_server, ca=other['ca'])
+    else:
+        args = _tls(tls_server, cert=False)
+    result = run_module_process('zk_znode', dict(args, path=prefix + '/refused', value='x', makepath=True))
+    assert result.get('failed') and 'Traceback' not in result['msg'], result
+    assert tls_server['hosts'] in result['msg'] or 'TLS' in result['msg'] or 'connect' in result['msg'].lower(), result
+    assert not _exists(tls_server, prefix)
+    status = run_module_process('zk_status', dict(args, wait_for='serving', timeout=3))
+    assert status.get('failed'), status
+
+
+def test_the_digest_superuser_over_tls_changes_what_only_another_user_may(tls_server, prefix):
+    zk = KazooClient(hosts=tls_server['plain'], auth_data=[('digest', 'alice:alice-pw')])
+    zk.start(10)
+    zk.create(prefix, b'alice', acl=[make_digest_acl('alice', 'alice-pw', all=True)], makepath=True)
+    zk.stop()
+    denied = run_module_process('zk_znode', dict(_tls(tls_server), path=prefix, value='bob',
+                                                 auth=[dict(credential='bob:bob-pw')]))
+    assert denied.get('failed') and not denied['changed'], denied
+    done = run_module_process('zk_znode', dict(_tls(tls_server), path=prefix, value='super',
+                                               auth=[dict(credential='super:test')]))
+    assert done['changed'] and done['value'] == 'super', done
+    gone = run_module_process('zk_znode', dict(_tls(tls_server), path=prefix, state='absent',
+                                               auth=[dict(credential='super:test')]))
+    assert gone['changed'] and not _exists(tls_server, prefix), gone
