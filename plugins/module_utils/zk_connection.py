@@ -97,31 +97,45 @@ def split_hosts(hosts):
     return result
 
 
+def split_digest_credential(credential, where):
+    """'user:password' -> (user, password); raises ValueError naming ``where`` for one without a user or a colon."""
+    user, sep, password = (credential or '').partition(':')
+    if not sep or not user:
+        raise ValueError("%s: a digest credential is user:password; the one given has %s"
+                         % (where, 'no colon' if not sep else 'no user before the colon'))
+    return user, password
+
+
 def check_connection_params(params):
-    """Everything about the connection options that can be known before connecting; raises ValueError."""
+    """Everything about the connection options that can be known before connecting; raises ValueError.
+
+    Returns the TLS context of the options (None without use_tls), for a raw socket such as srvr's.
+    """
     split_hosts(params['hosts'])
     if not params['timeout'] or params['timeout'] <= 0:
         raise ValueError("timeout %s must be more than 0 seconds" % params['timeout'])
     for index, entry in enumerate(params.get('auth') or []):
         if entry.get('scheme', 'digest') == 'digest':
-            user, sep, _password = (entry.get('credential') or '').partition(':')
-            if not sep or not user:
-                raise ValueError("auth[%d]: a digest credential is user:password; the one given has %s"
-                                 % (index, 'no colon' if not sep else 'no user before the colon'))
-    if params.get('use_tls'):
-        for name in ('ca', 'cert', 'key'):
-            path = params.get(name)
-            if path and not os.access(path, os.R_OK):
-                raise ValueError("%s '%s' %s" % (name, path, 'cannot be read' if os.path.exists(path) else 'does not exist'))
-        if bool(params.get('cert')) != bool(params.get('key')):
-            raise ValueError("cert and key go together for a client certificate; give both or neither")
-        try:
-            context = ssl.create_default_context(cafile=params.get('ca') or None)
-            if params.get('cert'):
-                context.load_cert_chain(params['cert'], params['key'])
-        except (ssl.SSLError, OSError, ValueError) as e:
-            raise ValueError("the TLS files (ca '%s', cert '%s', key '%s') cannot be used: %s"
-                             % (params.get('ca'), params.get('cert'), params.get('key'), e))
+            split_digest_credential(entry.get('credential'), 'auth[%d]' % index)
+    if not params.get('use_tls'):
+        return None
+    for name in ('ca', 'cert', 'key'):
+        path = params.get(name)
+        if path and not os.access(path, os.R_OK):
+            raise ValueError("%s '%s' %s" % (name, path, 'cannot be read' if os.path.exists(path) else 'does not exist'))
+    if bool(params.get('cert')) != bool(params.get('key')):
+        raise ValueError("cert and key go together for a client certificate; give both or neither")
+    try:
+        context = ssl.create_default_context(cafile=params.get('ca') or None)
+        if not params.get('verify_certs', True):
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if params.get('cert'):
+            context.load_cert_chain(params['cert'], params['key'])
+    except (ssl.SSLError, OSError, ValueError) as e:
+        raise ValueError("the TLS files (ca '%s', cert '%s', key '%s') cannot be used: %s"
+                         % (params.get('ca'), params.get('cert'), params.get('key'), e))
+    return context
 
 
 def zk_client_kwargs(params):

@@ -42,18 +42,6 @@ def send_command(host, port, command, timeout, tls_context=None):
         sock.close()
 
 
-def tls_context_from_params(params):
-    if not params.get('use_tls'):
-        return None
-    ctx = ssl.create_default_context(cafile=params.get('ca'))
-    if not params.get('verify_certs', True):
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    if params.get('cert'):
-        ctx.load_cert_chain(params['cert'], params.get('key'))
-    return ctx
-
-
 def _int(value):
     try:
         return int(value)

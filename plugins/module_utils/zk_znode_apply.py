@@ -37,9 +37,9 @@ except ImportError:  # reported by zk_connection.ensure_required_libs
     kz = None
 
 NEVER_A_VERSION = -2
+NEEDS_CREDENTIALS = "credentials that the ACL grants are needed (auth option)"
 WHAT = {
-    'NoAuthError': "the ACL of the node or of its parent does not allow this session to do it; "
-                   "credentials that the ACL grants are needed (auth option)",
+    'NoAuthError': "the ACL of the node or of its parent does not allow this session to do it; " + NEEDS_CREDENTIALS,
     'NodeExistsError': "the node was created by another client while the task ran",
     'NoNodeError': "the node or its parent was removed by another client while the task ran",
     'BadVersionError': "the node is not at the expected data version",
@@ -83,8 +83,8 @@ class KazooReader(object):
                 out[path] = None
                 continue
             except kz.NoAuthError:
-                raise ZnodeError("NoAuth: the ACL of '%s' does not allow this session to read it; "
-                                 "credentials that the ACL grants are needed (auth option)" % path)
+                raise ZnodeError("NoAuth: the ACL of '%s' does not allow this session to read it; %s"
+                                 % (path, NEEDS_CREDENTIALS))
             acl = sorted((a.id.scheme, a.id.id, a.perms) for a in acls)
             out[path] = (data, acl, stat_to_dict(stat))
         return out
@@ -98,7 +98,8 @@ class KazooReader(object):
             except kz.NoNodeError:
                 out[path] = []
             except kz.NoAuthError:
-                raise ZnodeError("NoAuth: the ACL of '%s' does not allow this session to list its children" % path)
+                raise ZnodeError("NoAuth: the ACL of '%s' does not allow this session to list its children; %s"
+                                 % (path, NEEDS_CREDENTIALS))
         return out
 
 

@@ -14,6 +14,8 @@ import binascii
 import hashlib
 import ipaddress
 
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import split_digest_credential
+
 PERM_BITS = (('r', 1), ('w', 2), ('c', 4), ('d', 8), ('a', 16))
 ACL_SCHEMES = ('world', 'digest', 'ip', 'auth')
 # ZooKeeper's default jute.maxbuffer: the largest request a server accepts.
@@ -105,12 +107,11 @@ def digest_id(username, password):
 
 
 def split_credential(credential, where):
-    """'user:password' -> (user, password); a digest credential without a user or a colon is refused."""
-    user, sep, password = (credential or '').partition(':')
-    if not sep or not user:
-        raise ZnodeSpecError("%s: a digest credential is user:password; the one given has %s"
-                             % (where, 'no colon' if not sep else 'no user before the colon'))
-    return user, password
+    """'user:password' -> (user, password); the connection helper's check, as a ZnodeSpecError."""
+    try:
+        return split_digest_credential(credential, where)
+    except ValueError as e:
+        raise ZnodeSpecError(str(e))
 
 
 def _ip_id(ident, label):

@@ -219,7 +219,6 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter impo
     leader_sync,
     server_status,
     summarize,
-    tls_context_from_params,
 )
 
 
@@ -268,7 +267,7 @@ def main():
 
     params = module.params
     try:
-        check_connection_params(params)
+        tls_context = check_connection_params(params)
         hosts = split_hosts(params['hosts'])
         observers = normalise(params['observers'])
         unknown = [o for o in observers if o not in normalise([params['hosts'].partition('/')[0]])]
@@ -279,7 +278,6 @@ def main():
         module.fail_json(msg=str(e))
     timeout = params['timeout']
     wait_for = params['wait_for']
-    tls_context = tls_context_from_params(params)
 
     deadline = time.time() + timeout
     try:

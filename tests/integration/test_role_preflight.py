@@ -166,3 +166,27 @@ def test_client_sources_must_be_addresses(tmp_path):
 def test_read_write_paths_must_be_absolute(tmp_path):
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_systemd_read_write_paths=\'["/var/log/gc","gc-logs"]\'')
     assert_refused(rc, out, 'Host zka', 'zookeeper_systemd_read_write_paths', "'gc-logs'", 'not absolute')
+
+
+@pytest.mark.parametrize('extra, fragments', [
+    ('zookeeper_quorum_tls=true', ['zookeeper_quorum_tls=true needs zookeeper_tls_cert, zookeeper_tls_key, zookeeper_tls_ca']),
+    ('zookeeper_client_tls=true\nzookeeper_tls_lab_ca=true\nzookeeper_secure_client_port=3888',
+     ['zookeeper_secure_client_port=3888 is already the client, quorum or election port']),
+    ('zookeeper_quorum_sasl=true', ['zookeeper_quorum_sasl=true needs zookeeper_quorum_sasl_password']),
+])
+def test_secure_settings_name_what_is_missing(tmp_path, extra, fragments):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra)
+    assert_refused(rc, out, 'Host zka', *fragments)
+
+
+def test_a_key_ZooKeeper_cannot_read_is_refused_without_showing_it(tmp_path):
+    secret_body = 'MIIEpAIBAAKCAQEAzkopsSecretBodyLine'
+    (tmp_path / 'member.key').write_text('-----BEGIN RSA PRIVATE KEY-----\n%s\n-----END RSA PRIVATE KEY-----\n' % secret_body)
+    (tmp_path / 'member.crt').write_text('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')
+    extra = ('zookeeper_quorum_tls=true\n'
+             'zookeeper_tls_key="{{ lookup(\'ansible.builtin.file\', \'%(d)s/member.key\') }}"\n'
+             'zookeeper_tls_cert="{{ lookup(\'ansible.builtin.file\', \'%(d)s/member.crt\') }}"\n'
+             'zookeeper_tls_ca="{{ lookup(\'ansible.builtin.file\', \'%(d)s/member.crt\') }}"' % dict(d=tmp_path))
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra)
+    assert_refused(rc, out, 'Host zka', 'zookeeper_tls_key must be one unencrypted PKCS#8 key', 'RSA PRIVATE KEY')
+    assert secret_body not in out

@@ -90,10 +90,10 @@ class Server(object):
                 f.write('%d\n' % self.myid)
 
     def start(self):
-        cmd = ['java', '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
-               '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-               '-Dzookeeper.jmx.log4j.disable=true'] + self.jvm_flags + [
-               '-cp', ':'.join([ZK_JAR, LOG_JAR] + NETTY_JARS), MAIN, self.cfg]
+        jvm = ['-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+               '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-Dzookeeper.jmx.log4j.disable=true']
+        classpath = ':'.join([ZK_JAR, LOG_JAR] + NETTY_JARS)
+        cmd = ['java'] + jvm + self.jvm_flags + ['-cp', classpath, MAIN, self.cfg]
         logf = open(self.log, 'ab')
         self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
         logf.close()
