@@ -9,8 +9,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), '.collections'))
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import server_status  # noqa: E402
 
 ZK_JAR = os.environ.get('ZK_JAR', '/usr/share/java/zookeeper.jar')
 LOG_JAR = os.environ.get('ZK_LOG_JAR', '/usr/share/java/slf4j-simple.jar')
@@ -31,25 +35,10 @@ def free_ports(count):
     return ports
 
 
-def srvr(port, timeout=2.0):
-    try:
-        with socket.create_connection(('127.0.0.1', port), timeout=timeout) as s:
-            s.sendall(b'srvr')
-            out = b''
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    return out.decode()
-                out += chunk
-    except OSError:
-        return ''
-
-
 def mode(port):
-    for line in srvr(port).splitlines():
-        if line.startswith('Mode:'):
-            return line.split(':', 1)[1].strip()
-    return None
+    """The server's mode, read by the modules' own srvr reader (module_utils/zk_fourletter.py)."""
+    status = server_status('127.0.0.1', port, 2.0)
+    return status['mode'] if status['mode'] in ('leader', 'follower', 'observer', 'standalone') else None
 
 
 class Server(object):

@@ -14,6 +14,9 @@ import time
 
 import testinfra
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'tests'))
+from srvr_reader import field_in  # noqa: E402
+
 INVENTORY = os.environ['MOLECULE_INVENTORY_FILE']
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_FILES = os.path.join(SCENARIO, '..', 'shared', 'files')
@@ -72,20 +75,13 @@ def recap_changed(out):
     return dict((h, counts['changed']) for h, counts in recap(out).items())
 
 
-def srvr(name):
-    out = host(name).run('python3 -c "import socket; s=socket.create_connection((\'127.0.0.1\', 2181), 3); '
-                         's.sendall(b\'srvr\'); print(s.recv(8192).decode())"')
-    return out.stdout
-
-
 def srvr_mode(name):
-    match = re.search(r'^Mode: (\S+)', srvr(name), re.M)
-    return match.group(1) if match else None
+    return field_in(host(name), 'Mode')
 
 
 def srvr_zxid(name):
-    match = re.search(r'^Zxid: (\S+)', srvr(name), re.M)
-    return int(match.group(1), 16) if match else None
+    zxid = field_in(host(name), 'Zxid')
+    return int(zxid, 16) if zxid else None
 
 
 def leader_of(members):

@@ -1,10 +1,14 @@
 """Three instances on one host form an ensemble: one leader, two followers, replication."""
 import os
 import re
+import sys
 import time
 
 import pytest
 import testinfra.utils.ansible_runner
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'tests'))
+from srvr_reader import field_in  # noqa: E402
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ['MOLECULE_INVENTORY_FILE']).get_hosts('zookeeper')
@@ -12,14 +16,8 @@ testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
 INSTANCES = {1: (2181, 2887, 3887), 2: (2182, 2888, 3888), 3: (2183, 2889, 3889)}
 
 
-def srvr(host, port):
-    code = "import socket; s = socket.create_connection(('127.0.0.1', %d)); s.sendall(b'srvr'); print(s.recv(4096).decode())" % port
-    return host.run('python3 -c "%s"' % code).stdout
-
-
 def mode(host, port):
-    match = re.search(r'^Mode: (\S+)', srvr(host, port), re.M)
-    return match.group(1) if match else None
+    return field_in(host, 'Mode', port)
 
 
 @pytest.mark.parametrize('zk_id', sorted(INSTANCES))

@@ -5,6 +5,7 @@ time limit passes), then writes a JSON summary: how many samples were taken,
 how many had no quorum (a leader plus a majority of participants serving),
 the times of those samples, the leader seen first, and the modes seen per member.
 Usage: quorum_watch.py zk1,zk2,zk3 OBSERVERS STOPFILE SUMMARY MAX_SECONDS
+       quorum_watch.py --srvr HOST PORT   (prints one srvr reply; the testinfra tests use it)
 """
 import json
 import os
@@ -13,9 +14,14 @@ import sys
 import time
 
 
-def mode(host):
+def srvr(host, port=2181, timeout=1):
+    """The srvr reply of host:port ('' when it cannot be reached).
+
+    The scenarios' one srvr reader inside the containers (where the collection is not
+    installed), deliberately independent of module_utils/zk_fourletter.py, which it checks.
+    """
     try:
-        with socket.create_connection((host, 2181), timeout=1) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(b'srvr')
             data = b''
             while True:
@@ -24,8 +30,14 @@ def mode(host):
                     break
                 data += chunk
     except OSError:
+        return ''
+    return data.decode('utf-8', 'replace')
+
+
+def mode(host):
+    text = srvr(host)
+    if not text:
         return 'unreachable'
-    text = data.decode('utf-8', 'replace')
     if 'not currently serving' in text:
         return 'not-serving'
     for line in text.splitlines():
@@ -35,6 +47,9 @@ def mode(host):
 
 
 def main():
+    if sys.argv[1] == '--srvr':
+        print(srvr(sys.argv[2], int(sys.argv[3]), 3))
+        return
     members = sys.argv[1].split(',')
     observers = [o for o in sys.argv[2].split(',') if o]
     stop_file, summary_file, limit = sys.argv[3], sys.argv[4], float(sys.argv[5])
