@@ -110,7 +110,7 @@ def switched():
     time.sleep(5)
     # A follower chosen at run time refuses to start (a JVM flag it does not know): the switch
     # stops at its first restart. The next run, without the flag, finishes the switch.
-    STATE['victim'] = next(m for m in VOTERS if server_status(address(m), 2181, 3)['mode'] == 'follower')
+    STATE['victim'] = [m for m in VOTERS if server_status(address(m), 2181, 3)['mode'] == 'follower'][0]
     STATE['interrupted'] = converge(dict(SECURE, zookeeper_service_timeout=40),
                                     host_vars={STATE['victim']: dict(zookeeper_jvm_flags=['-XX:+ZkopsNoSuchFlag'])})
     STATE['stages_after_interruption'] = dict((m, stages(m)) for m in MEMBERS)
@@ -134,18 +134,18 @@ def test_the_switch_succeeds_and_a_rerun_changes_nothing():
 
 
 def test_an_interrupted_switch_stops_everywhere_at_the_first_stage_and_the_next_run_finishes_it():
-    out = STATE['interrupted'].stdout
+    out = STATE['interrupted'].stdout + STATE['interrupted'].stderr
     assert STATE['interrupted'].returncode != 0
     assert 'Rolling restart stopped: after restarting %s' % STATE['victim'] in out, out[-3000:]
     # Every member's zoo.cfg is at the first intermediate stage, none further.
     assert set(STATE['stages_after_interruption'].values()) == {('false', 'true', 'false')}, STATE
     resumed = STATE['first'].stdout
     assert 'quorum TLS stage 1, SASL stage 1' in resumed and 'quorum TLS stage 2, SASL stage 2' in resumed
-    # The victim is started on stage 1, then restarted on stage 2 and on the final stage;
-    # every other member restarts once per stage.
+    # Every member restarts once per stage; the victim may instead be started on stage 1 (when
+    # systemd has not already brought it back once its JVM flag was gone).
     for m in MEMBERS:
-        expected = 2 if m == STATE['victim'] else 3
-        assert len(re.findall(r'Restart %s\b' % m, resumed)) == expected, m
+        expected = (2, 3) if m == STATE['victim'] else (3,)
+        assert len(re.findall(r'Restart %s\b' % m, resumed)) in expected, m
 
 
 def test_no_acknowledged_write_is_lost_and_the_quorum_held():
