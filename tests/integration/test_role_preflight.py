@@ -150,7 +150,9 @@ def test_pseudo_cluster_passes_preflight(tmp_path):
 @pytest.mark.parametrize('extra, fragments', [
     ('zookeeper_heap_size=lots', ["zookeeper_heap_size='lots'", 'JVM size']),
     ('zookeeper_4lw_whitelist=\'["ruok"]\'', ['zookeeper_4lw_whitelist', 'lacks srvr']),
-    ('zookeeper_client_port=70000', ['zka has 70000 as a port']),
+    ('zookeeper_client_port=70000', ['zka has zookeeper_client_port=70000', 'ports are 1-65535']),
+    ('zookeeper_client_tls=true\nzookeeper_tls_lab_ca=true\nzookeeper_secure_client_port=0',
+     ['zka has zookeeper_secure_client_port=0', 'ports are 1-65535']),
 ])
 def test_settings_checked_before_changes(tmp_path, extra, fragments):
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra)
