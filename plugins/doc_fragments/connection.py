@@ -59,4 +59,32 @@ options:
       - Verify the server certificate against O(ca). Turn off only for tests.
     type: bool
     default: true
+  sasl:
+    description:
+      - Log the session in with SASL, for servers with an C(authProvider) of C(SASLAuthenticationProvider)
+        (the role's C(zookeeper_client_sasl_users)). The session's identity is then C(sasl:<username>) in ACLs.
+      - Needs the C(pure-sasl) Python library. Used by modules that open a session (M(zkops.zookeeper.zk_znode),
+        M(zkops.zookeeper.zk_reconfig)); four-letter words (M(zkops.zookeeper.zk_status)) carry no login.
+    type: dict
+    suboptions:
+      mechanism:
+        description:
+          - C(DIGEST-MD5) with O(sasl.username) and O(sasl.password), or C(GSSAPI) (Kerberos, with the ticket
+            cache of the user that runs the module).
+        type: str
+        choices: [DIGEST-MD5, GSSAPI]
+        default: DIGEST-MD5
+      username:
+        description: User name (DIGEST-MD5). Required with C(DIGEST-MD5).
+        type: str
+      password:
+        description: Password (DIGEST-MD5). Required with C(DIGEST-MD5).
+        type: str
+      service:
+        description: Service name of the servers' principal (GSSAPI).
+        type: str
+        default: zookeeper
+      principal:
+        description: Client principal (GSSAPI); without it, the ticket cache's default.
+        type: str
 '''

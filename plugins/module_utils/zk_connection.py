@@ -28,6 +28,12 @@ except ImportError:
     KazooTimeoutError = None
     KAZOO_IMPORT_ERROR = traceback.format_exc()
 
+PURESASL_IMPORT_ERROR = None
+try:
+    import puresasl  # noqa: F401 pylint: disable=unused-import
+except ImportError:
+    PURESASL_IMPORT_ERROR = traceback.format_exc()
+
 DEFAULT_PORT = 2181
 
 
@@ -48,13 +54,27 @@ def zk_common_argument_spec():
         cert=dict(type='path'),
         key=dict(type='path', no_log=False),
         verify_certs=dict(type='bool', default=True),
+        sasl=dict(
+            type='dict', no_log=False,
+            options=dict(
+                mechanism=dict(type='str', default='DIGEST-MD5', choices=['DIGEST-MD5', 'GSSAPI']),
+                username=dict(type='str'),
+                password=dict(type='str', no_log=True),
+                service=dict(type='str', default='zookeeper'),
+                principal=dict(type='str'),
+            ),
+            required_if=[('mechanism', 'DIGEST-MD5', ('username', 'password'))],
+        ),
     )
 
 
 def ensure_required_libs(module):
-    """Fail with Ansible's standard message when kazoo is missing."""
+    """Fail with Ansible's standard message when kazoo (or, for sasl, pure-sasl) is missing."""
     if KAZOO_IMPORT_ERROR is not None:
         module.fail_json(msg=missing_required_lib('kazoo'), exception=KAZOO_IMPORT_ERROR)
+    if module.params.get('sasl') and PURESASL_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib('pure-sasl', reason='for the sasl option'),
+                         exception=PURESASL_IMPORT_ERROR)
 
 
 def split_hosts(hosts):
@@ -153,6 +173,11 @@ def zk_client_kwargs(params):
             keyfile=params.get('key'),
             verify_certs=params.get('verify_certs', True),
         )
+    sasl = params.get('sasl')
+    if sasl:
+        # kazoo hands these to pure-sasl; for DIGEST-MD5 it sets ZooKeeper's realm itself.
+        keys = ('mechanism', 'username', 'password', 'service', 'principal')
+        kwargs['sasl_options'] = dict((k, sasl[k]) for k in keys if sasl.get(k) is not None)
     return kwargs
 
 
@@ -173,12 +198,18 @@ def zk_connect(module):
     try:
         try:
             client.start(timeout=params['timeout'])
+            if params.get('sasl'):
+                # The SASL login ends after start() returns: a refused login fails here, not in the first change.
+                client.exists('/zookeeper')
         except KazooTimeoutError:
             module.fail_json(msg="Could not connect to ZooKeeper at '%s' within %s seconds%s"
                              % (params['hosts'], params['timeout'],
                                 ' (with TLS: is it the secureClientPort?)' if params.get('use_tls') else ''))
         except Exception as e:  # kazoo raises several types for auth and TLS failures
-            reason = 'the server refused the credentials of auth' if type(e).__name__ == 'AuthFailedError' else e
+            reason = e
+            if type(e).__name__ == 'AuthFailedError':
+                reason = ("the server refused the SASL login of sasl.username '%s'" % params['sasl'].get('username')
+                          if params.get('sasl') else 'the server refused the credentials of auth')
             module.fail_json(msg="Could not connect to ZooKeeper at '%s': %s: %s"
                              % (params['hosts'], type(e).__name__, reason), exception=traceback.format_exc())
         yield client

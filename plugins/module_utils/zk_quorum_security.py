@@ -126,7 +126,8 @@ def _pem_kind(text):
 def security_problems(s):
     """What is wrong with the role's TLS and SASL variables, each message naming the variable.
     ``s`` holds client_tls, quorum_tls, quorum_sasl, sasl_user, sasl_password, lab_ca, cert, key, ca,
-    instances (how many zookeeper_instances), secure_client_port and other_ports. Secrets are never quoted."""
+    instances (how many zookeeper_instances), secure_client_port, other_ports and client_sasl_users.
+    Secrets are never quoted."""
     out = []
     tls = [name for name in ('client_tls', 'quorum_tls') if s.get(name)]
     given = dict((k, (s.get(k) or '').strip()) for k in ('cert', 'key', 'ca'))
@@ -154,4 +155,13 @@ def security_problems(s):
     if s.get('client_tls') and int(s.get('secure_client_port') or 0) in [int(p) for p in s.get('other_ports') or []]:
         out.append('zookeeper_secure_client_port=%s is already the client, quorum or election port.'
                    % s.get('secure_client_port'))
+    users = s.get('client_sasl_users') or {}
+    if not isinstance(users, dict):
+        out.append('zookeeper_client_sasl_users must be a mapping of user name to password.')
+        users = {}
+    for user in sorted(users, key=str):
+        if not _USER.match(str(user)):
+            out.append('zookeeper_client_sasl_users: user name %r must be letters, digits, "_", "." or "-".' % (user,))
+        if not isinstance(users[user], str) or not users[user]:
+            out.append('zookeeper_client_sasl_users: user %r needs a password (a non-empty string).' % (user,))
     return out

@@ -17,7 +17,7 @@ import ipaddress
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import split_digest_credential
 
 PERM_BITS = (('r', 1), ('w', 2), ('c', 4), ('d', 8), ('a', 16))
-ACL_SCHEMES = ('world', 'digest', 'ip', 'auth')
+ACL_SCHEMES = ('world', 'digest', 'ip', 'sasl', 'auth')
 # ZooKeeper's default jute.maxbuffer: the largest request a server accepts.
 JUTE_MAXBUFFER = 0xfffff
 # Room in one request for what is not data: headers, the path's length fields, the ACL.
@@ -145,11 +145,31 @@ def _digest_acl_id(ident, password, label):
     return ident
 
 
-def normalize_acl(entries, auth, where):
+def _session_ids(ident, auth, sasl, label, bits):
+    """What the server stores for an acl entry of scheme auth: one entry per identity of the session."""
+    if ident:
+        raise ZnodeSpecError("%s scheme auth takes no id (it grants the session's users: the digest users of auth "
+                             "and the user of sasl); remove id '%s'" % (label, ident))
+    if sasl and sasl.get('mechanism', 'DIGEST-MD5') != 'DIGEST-MD5':
+        raise ZnodeSpecError("%s scheme auth with a %s login: its identity is known to the server only; "
+                             "name it with scheme sasl" % (label, sasl.get('mechanism')))
+    ids = set()
+    for credential in [a['credential'] for a in (auth or []) if a.get('scheme', 'digest') == 'digest']:
+        user, password = split_credential(credential, 'auth')
+        ids.add(('digest', digest_id(user, password), bits))
+    if sasl:
+        ids.add(('sasl', sasl['username'], bits))
+    if not ids:
+        raise ZnodeSpecError("%s scheme auth needs digest credentials in the auth option, or a sasl login" % label)
+    return ids
+
+
+def normalize_acl(entries, auth, where, sasl=None):
     """Turn the user's acl list into sorted (scheme, id, bits) tuples as the server stores them.
 
-    auth entries are expanded to the digest ids of the session's digest
-    credentials, which is what the server records for them.
+    auth entries are expanded to the identities of the session, which is what
+    the server records for them: the digest ids of its digest credentials, and
+    the user of a DIGEST-MD5 SASL login (``sasl``, the modules' sasl option).
     """
     if entries is None:
         return None
@@ -169,16 +189,12 @@ def normalize_acl(entries, auth, where):
             result.add(('ip', _ip_id(ident, label), bits))
         elif scheme == 'digest':
             result.add(('digest', _digest_acl_id(ident, entry.get('password'), label), bits))
+        elif scheme == 'sasl':
+            if not ident:
+                raise ZnodeSpecError("%s scheme sasl needs an id: the SASL user name (or Kerberos principal)" % label)
+            result.add(('sasl', ident, bits))
         else:  # auth
-            if ident:
-                raise ZnodeSpecError("%s scheme auth takes no id (it grants the digest users of the auth option); "
-                                     "remove id '%s'" % (label, ident))
-            digests = [a['credential'] for a in (auth or []) if a.get('scheme', 'digest') == 'digest']
-            if not digests:
-                raise ZnodeSpecError("%s scheme auth needs digest credentials in the auth option" % label)
-            for credential in digests:
-                user, password = split_credential(credential, 'auth')
-                result.add(('digest', digest_id(user, password), bits))
+            result.update(_session_ids(ident, auth, sasl, label, bits))
     if not result:
         raise ZnodeSpecError("%s acl is empty: give at least one entry, or leave acl unset" % where)
     return sorted(result)

@@ -29,6 +29,7 @@ author:
   - zkops.zookeeper contributors (@zkops)
 requirements:
   - kazoo >= 2.8 on the host that runs the module
+  - pure-sasl on the host that runs the module, for O(sasl)
 extends_documentation_fragment:
   - zkops.zookeeper.connection
 attributes:

@@ -19,6 +19,7 @@ author:
   - zkops.zookeeper contributors (@zkops)
 requirements:
   - kazoo >= 2.8 on the host that runs the module
+  - pure-sasl on the host that runs the module, for O(sasl)
 extends_documentation_fragment:
   - zkops.zookeeper.connection
 attributes:
@@ -61,15 +62,18 @@ options:
     elements: dict
     suboptions:
       scheme:
-        description: ACL scheme. V(auth) grants the digest users given in O(auth).
+        description:
+          - ACL scheme. V(sasl) grants a SASL user (see O(sasl)).
+          - V(auth) grants the session's own users, the digest users of O(auth) and the DIGEST-MD5 user of O(sasl).
         type: str
         required: true
-        choices: [world, digest, ip, auth]
+        choices: [world, digest, ip, sasl, auth]
       id:
         description:
           - V(anyone) for C(world) (the default), an address or CIDR for C(ip).
           - A user name (with O(acl[].password)) or C(user:base64hash) for C(digest).
-          - Ignored for C(auth).
+          - The SASL user name (or Kerberos principal) for C(sasl).
+          - Not given for C(auth).
         type: str
       password:
         description: Password of a C(digest) user; the stored hash is computed from it.
@@ -146,7 +150,7 @@ options:
             description: ACL scheme.
             type: str
             required: true
-            choices: [world, digest, ip, auth]
+            choices: [world, digest, ip, sasl, auth]
           id:
             description: Identity, as in O(acl[].id).
             type: str
@@ -222,6 +226,23 @@ EXAMPLES = r'''
       - path: /app/obsolete
         state: absent
         recursive: true
+
+- name: A node only the SASL user app may change, over TLS with a SASL login
+  zkops.zookeeper.zk_znode:
+    hosts: zk1:2281
+    use_tls: true
+    ca: /etc/zookeeper/tls/ca.pem
+    sasl:
+      username: app
+      password: "{{ vault_zk_app_password }}"
+    path: /app/owned
+    value: "1"
+    acl:
+      - scheme: world
+        perms: r
+      - scheme: sasl
+        id: app
+        perms: all
 
 - name: Delete a subtree
   zkops.zookeeper.zk_znode:
@@ -353,7 +374,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_spec impo
 )
 
 ACL_ENTRY = dict(
-    scheme=dict(type='str', required=True, choices=['world', 'digest', 'ip', 'auth']),
+    scheme=dict(type='str', required=True, choices=['world', 'digest', 'ip', 'sasl', 'auth']),
     id=dict(type='str'),
     password=dict(type='str', no_log=True),
     perms=dict(type='str', required=True),
@@ -456,7 +477,7 @@ def desired_items(params):
             path=path,
             state=state,
             data=data,
-            acl=normalize_acl(pick('acl'), params['auth'], "%s '%s'" % (where, path)),
+            acl=normalize_acl(pick('acl'), params['auth'], "%s '%s'" % (where, path), params.get('sasl')),
             makepath=pick('makepath'),
             recursive=pick('recursive'),
             version=src.get('version'),

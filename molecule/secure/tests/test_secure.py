@@ -1,5 +1,6 @@
-"""The secure scenario: a running plaintext ensemble is switched to client TLS, quorum TLS and
-quorum SASL by the role, while a client writes, then every claim of the switch is checked.
+"""The secure scenario: a running plaintext ensemble is switched to client TLS, quorum TLS,
+quorum SASL and client SASL users by the role, while a client writes, then every claim of the
+switch is checked.
 
 The writer and the quorum watcher run on the docker host, against the containers' addresses.
 """
@@ -26,6 +27,7 @@ MEMBERS = ['sec1', 'sec2', 'sec3', 'sec4']
 VOTERS = MEMBERS[:3]
 SUPER = 'molecule-secure-superuser'
 QUORUM_PASSWORD = 'quorum-secret-"with\\quotes'
+APP_PASSWORD = 'app-sasl-secret-"q\\'
 WORK = tempfile.mkdtemp(prefix='zkops-secure-')
 LAB = os.path.join(WORK, 'lab-ca')
 CONF = '/etc/zookeeper/conf_zkops'
@@ -83,7 +85,8 @@ def stages(name):
 
 
 SECURE = dict(zookeeper_client_tls=True, zookeeper_quorum_tls=True, zookeeper_quorum_sasl=True,
-              zookeeper_quorum_sasl_password=QUORUM_PASSWORD, zookeeper_tls_lab_ca=True, zookeeper_tls_lab_ca_dir=LAB)
+              zookeeper_quorum_sasl_password=QUORUM_PASSWORD, zookeeper_tls_lab_ca=True, zookeeper_tls_lab_ca_dir=LAB,
+              zookeeper_client_sasl_users=dict(app=APP_PASSWORD))
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -317,6 +320,27 @@ def test_zk_znode_over_tls_with_a_certificate_of_the_ca_creates_and_reads():
         assert run.returncode == 0 and expect in run.stdout and '"value": "over-tls"' in run.stdout
 
 
+def _zk_znode(args):
+    run = subprocess.run(['ansible', 'localhost', '-m', 'zkops.zookeeper.zk_znode', '-a', json.dumps(args)],
+                         capture_output=True, text=True, check=False)
+    print(run.stdout[-1500:], run.stderr[-1500:])
+    return run
+
+
+def test_a_sasl_user_of_the_role_owns_a_node_over_tls_and_a_wrong_password_is_refused():
+    tls = dict(hosts='%s:2281' % address('sec3'), use_tls=True, ca='%s/ca.crt' % LAB, cert='%s/sec1.crt' % LAB,
+               key='%s/sec1.key' % LAB)
+    args = dict(tls, sasl=dict(username='app', password=APP_PASSWORD), path='/sasl/owned', value='app',
+                makepath=True, acl=[dict(scheme='world', perms='r'), dict(scheme='sasl', id='app', perms='all')])
+    for expect in ('"changed": true', '"changed": false'):
+        run = _zk_znode(args)
+        assert run.returncode == 0 and expect in run.stdout and 'sasl:app:rwcda' in run.stdout
+    wrong = _zk_znode(dict(args, sasl=dict(username='app', password='not-the-password'), value='intruder'))
+    assert wrong.returncode != 0 and "refused the SASL login of sasl.username 'app'" in wrong.stdout + wrong.stderr
+    anonymous = _zk_znode(dict(tls, path='/sasl/owned', value='anonymous'))
+    assert anonymous.returncode != 0 and 'anonymous' not in _zk_znode(dict(tls, path='/sasl/owned')).stdout
+
+
 def test_the_superuser_reads_and_deletes_what_only_another_user_may():
     from kazoo.exceptions import NoAuthError
     other = KazooClient(hosts=plain_hosts(), auth_data=[('digest', 'bob:bob-pw')])
@@ -335,7 +359,7 @@ def test_the_superuser_reads_and_deletes_what_only_another_user_may():
 def _secrets():
     with open(os.path.join(LAB, 'sec1.key')) as f:
         key_line = f.read().splitlines()[1]
-    return [SUPER, 'quorum-secret', key_line]
+    return [SUPER, 'quorum-secret', 'app-sasl-secret', key_line]
 
 
 @pytest.mark.parametrize('name', MEMBERS)

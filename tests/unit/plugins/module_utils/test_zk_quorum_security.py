@@ -138,3 +138,11 @@ def test_a_member_that_has_not_loaded_its_stage_yet_restarts_on_it_first():
     # zoo.cfg says stage 1 everywhere, but one member still runs what it had before.
     members = [dict(tls=1, sasl=1), dict(tls=1, sasl=1, owed=True), dict(tls=1, sasl=1)]
     assert switch_steps(members, dict(tls=3, sasl=3))['steps'] == [dict(tls=1, sasl=1), dict(tls=2, sasl=2)]
+
+
+def test_client_sasl_users_are_named_and_their_passwords_never_shown():
+    assert security_problems(_settings(client_sasl_users={'app': 'pw', 'svc.1': 'x"y'})) == []
+    msg = ' '.join(security_problems(_settings(client_sasl_users={'a b': 'hidden-pw', 'ok': '', 'n': None})))
+    assert "user name 'a b'" in msg and "user 'ok' needs a password" in msg and "user 'n' needs a password" in msg
+    assert 'hidden-pw' not in msg and 'zookeeper_client_sasl_users' in msg
+    assert 'mapping' in ' '.join(security_problems(_settings(client_sasl_users=['app'])))

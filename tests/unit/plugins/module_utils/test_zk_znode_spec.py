@@ -69,13 +69,28 @@ def test_auth_expands_to_session_digests():
     assert acl == [('digest', make_digest_acl_credential('u', 'p'), 31)]
 
 
+def test_auth_expands_to_the_session_digests_and_its_sasl_user():
+    sasl = dict(mechanism='DIGEST-MD5', username='app', password='pw')
+    acl = normalize_acl([dict(scheme='auth', perms='all')], [dict(scheme='digest', credential='u:p')], 'x', sasl)
+    assert acl == sorted([('digest', make_digest_acl_credential('u', 'p'), 31), ('sasl', 'app', 31)])
+    assert normalize_acl([dict(scheme='auth', perms='r')], None, 'x', sasl) == [('sasl', 'app', 1)]
+    assert acl_to_strings(normalize_acl([dict(scheme='sasl', id='app', perms='rw')], None, 'x')) == ['sasl:app:rw']
+
+
+def test_auth_with_a_kerberos_login_asks_for_the_principal():
+    with pytest.raises(ZnodeSpecError) as e:
+        normalize_acl([dict(scheme='auth', perms='r')], None, "path '/x'", dict(mechanism='GSSAPI'))
+    assert 'GSSAPI' in str(e.value) and 'scheme sasl' in str(e.value)
+
+
 @pytest.mark.parametrize('entry, auth, fragment', [
     (dict(scheme='world', perms='rq'), None, "'rq'"),
     (dict(scheme='world', perms=''), None, 'empty'),
     (dict(scheme='digest', id='nohash', perms='r'), None, "'nohash'"),
     (dict(scheme='ip', perms='r'), None, 'needs an id'),
     (dict(scheme='auth', perms='r'), None, 'auth option'),
-    (dict(scheme='sasl', id='x', perms='r'), None, "'sasl'"),
+    (dict(scheme='sasl', perms='r'), None, 'the SASL user name'),
+    (dict(scheme='kerberos', id='x', perms='r'), None, "'kerberos'"),
 ])
 def test_acl_errors(entry, auth, fragment):
     with pytest.raises(ZnodeSpecError) as e:
