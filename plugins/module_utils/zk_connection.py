@@ -137,6 +137,12 @@ def check_connection_params(params):
     for index, entry in enumerate(params.get('auth') or []):
         if entry.get('scheme', 'digest') == 'digest':
             split_digest_credential(entry.get('credential'), 'auth[%d]' % index)
+    return tls_context(params)
+
+
+def tls_context(params):
+    """The TLS context of the options use_tls, ca, cert, key and verify_certs (None without use_tls);
+    raises ValueError naming the files that cannot be used."""
     if not params.get('use_tls'):
         return None
     for name in ('ca', 'cert', 'key'):

@@ -33,7 +33,7 @@ def _get(mapping, key, default=None):
 # The role's defaults (roles/zookeeper/defaults/main.yml) for what a host does not set.
 ROLE_DEFAULTS = dict(quorum_port=2888, election_port=3888, client_port=2181, service_name='zookeeper',
                      conf_dir='/etc/zookeeper/conf_zkops', data_dir='/var/lib/zookeeper', data_log_dir='',
-                     client_tls=False, secure_client_port=2281)
+                     client_tls=False, secure_client_port=2281, client_plaintext=True)
 
 
 def build_members(hosts, hostvars, defaults=None):
@@ -41,7 +41,12 @@ def build_members(hosts, hostvars, defaults=None):
 
     ``defaults`` holds the role's values for variables a host does not set:
     quorum_port, election_port, client_port, service_name, conf_dir, data_dir,
-    data_log_dir, client_tls, secure_client_port.  Without them, the role's defaults (ROLE_DEFAULTS).
+    data_log_dir, client_tls, secure_client_port, client_plaintext.  Without them, the role's
+    defaults (ROLE_DEFAULTS).
+
+    Without the plaintext client port (client_plaintext false, with client TLS), the server
+    line has no client address and ``client``/``remote_client`` are the TLS port: the role's
+    checks connect there with TLS.
     """
     defaults = dict(ROLE_DEFAULTS, **(defaults or {}))
     out = []
@@ -61,6 +66,8 @@ def build_members(hosts, hostvars, defaults=None):
         bind = _get(hv, 'zookeeper_client_port_address', '') or ''
         tls = str(_get(hv, 'zookeeper_client_tls', defaults['client_tls'])).lower() in ('true', '1', 'yes', 'on')
         secure_port = int(_get(hv, 'zookeeper_secure_client_port', defaults['secure_client_port'])) if tls else 0
+        plaintext = not (tls and str(_get(hv, 'zookeeper_client_plaintext', defaults['client_plaintext'])).lower()
+                         in ('false', '0', 'no', 'off'))
         for inst in instances if multi else [{'id': _get(hv, 'zookeeper_id')}]:
             sid = _int_or_raw(inst.get('id'))
             qport = int(inst.get('quorum_port') or _get(hv, 'zookeeper_quorum_port', defaults['quorum_port']))
@@ -71,7 +78,10 @@ def build_members(hosts, hostvars, defaults=None):
             name = ('%s/%s' % (host, sid)) if multi else host
             conf_dir = defaults['conf_dir'] + sub
             data_dir = defaults['data_dir'] + sub
-            client = '%s:%d' % (bind or '127.0.0.1', cport)
+            local_plain = '%s:%d' % (bind or '127.0.0.1', cport)
+            secure_client = '%s:%d' % (address, secure_port) if secure_port else None
+            client = local_plain if plaintext else secure_client
+            remote_client = '%s:%d' % (address, cport if plaintext else secure_port)
             out.append(dict(
                 host=host,
                 name=name,
@@ -82,8 +92,10 @@ def build_members(hosts, hostvars, defaults=None):
                 election_port=eport,
                 client_port=cport,
                 secure_client_port=secure_port,
+                plaintext=plaintext,
+                client_ports=([cport] if plaintext else []) + ([secure_port] if secure_port else []),
                 client=client,
-                remote_client='%s:%d' % (address, cport),
+                remote_client=remote_client,
                 line_client_address=bind or '0.0.0.0',
                 endpoint='%s:%d' % (address, qport),
                 firewall_source=str(source),
@@ -93,8 +105,11 @@ def build_members(hosts, hostvars, defaults=None):
                 data_log_dir=(log_dir + sub) if log_dir else '',
                 server=dict(id=sid, address=address, quorum_port=qport, election_port=eport,
                             role=inst.get('role') or _get(hv, 'zookeeper_role', 'participant'),
-                            client_port=cport, client_address=bind or '0.0.0.0'),
-                probe=dict(name=name, config=conf_dir + '/zoo.cfg', data_dir=data_dir, client=client),
+                            client_port=cport if plaintext else 0, client_address=bind or '0.0.0.0',
+                            secure_client_port=secure_port),
+                # zk_server_info reads both client ports: the plaintext one may be turned off (or not yet).
+                probe=dict(name=name, config=conf_dir + '/zoo.cfg', data_dir=data_dir, client=local_plain,
+                           secure_client=secure_client),
             ))
     return out
 

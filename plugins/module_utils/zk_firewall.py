@@ -29,8 +29,9 @@ def rich_rule(source, port):
 
 
 def client_ports(inst):
-    """The plaintext client port, and the TLS one when there is one."""
-    return [int(inst['client_port'])] + ([int(inst['secure_client_port'])] if inst.get('secure_client_port') else [])
+    """The client ports an instance listens on: plaintext (unless turned off) and TLS (when on)."""
+    return (([int(inst['client_port'])] if inst.get('plaintext', True) else [])
+            + ([int(inst['secure_client_port'])] if inst.get('secure_client_port') else []))
 
 
 def wanted_rules(local, members, client_sources, this_host):
@@ -62,7 +63,7 @@ def stale_rules(current, wanted, local):
     that are not wanted.  Anything else is not the role's and is left alone."""
     ports = set()
     for inst in local:
-        ports.update(int(inst[k]) for k in ('quorum_port', 'election_port'))
+        ports.update(int(inst[k]) for k in ('quorum_port', 'election_port', 'client_port'))
         ports.update(client_ports(inst))
     keep = set(wanted)
     stale = []

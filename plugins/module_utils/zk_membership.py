@@ -33,15 +33,17 @@ QUORUM_MODES = ('leader', 'follower', 'observer')
 
 
 def server_of(member, role=None):
-    """The server entry (zk_config form) of an inventory member."""
+    """The server entry (zk_config form) of an inventory member; client port 0 (no client
+    address in the line) when its plaintext client port is off."""
     return dict(id=int(member['id']), address=member['address'], quorum_port=int(member['quorum_port']),
                 election_port=int(member['election_port']), role=role or member['role'],
                 client_address=member.get('line_client_address') or '0.0.0.0',
-                client_port=int(member['client_port']))
+                client_port=int(member['client_port']) if member.get('plaintext', True) else 0)
 
 
 def _find_live(members, infos, errors):
-    """The live configuration: {'servers': {id: server}, 'standalone': name|None, 'version': int} or None."""
+    """The live configuration: {'servers': {id: server}, 'standalone': name|None, 'version': int,
+    'form': standalone|static|dynamic} or None."""
     serving = [m for m in members if infos.get(m['name'], {}).get('mode') in SERVING]
     standalone = [m for m in serving if infos[m['name']]['mode'] == 'standalone']
     quorum = [m for m in serving if infos[m['name']]['mode'] in QUORUM_MODES]
@@ -52,14 +54,14 @@ def _find_live(members, infos, errors):
         return None
     if standalone:
         m = standalone[0]
-        return dict(servers={int(m['id']): server_of(m)}, standalone=m['name'], version=0)
+        return dict(servers={int(m['id']): server_of(m)}, standalone=m['name'], version=0, form='standalone')
     best = None
     for m in quorum:
         info = infos[m['name']]
         version = int(info.get('version') or '0', 16)
         if info.get('servers') and (best is None or version > best['version']):
             best = dict(servers=dict((int(k), v) for k, v in info['servers'].items()), standalone=None,
-                        version=version)
+                        version=version, form=info.get('form'))
     if best is None:
         return None
     for m in quorum:
@@ -98,6 +100,30 @@ def _plan_down(members, infos, plan, errors):
         plan['instances'][m['name']] = dict(action='start', dynamic=None if keep else plan['full_dynamic'])
 
 
+def _plan_client_addresses(members, infos, current, desired, plan, errors):
+    """Turning the plaintext client port off removes the client addresses from the live server lines
+    (then every member restarts); it needs the TLS client port serving on every running member.
+    Giving them back by reconfig is refused: ZooKeeper 3.8/3.9 then stops serving TLS on members."""
+    live = dict((int(s['id']), s) for s in current)
+    dropped = sorted(s['id'] for s in desired if s['id'] in live and live[s['id']].get('client_port')
+                     and not s.get('client_port'))
+    back = sorted(s['id'] for s in desired if s['id'] in live and s.get('client_port')
+                  and not live[s['id']].get('client_port'))
+    plan['client_addresses_dropped'] = dropped
+    if back:
+        errors.append('ids %s serve clients on the TLS port only in the live ensemble; giving them the plaintext client '
+                      'port back by reconfig makes ZooKeeper stop serving TLS clients until the members restart, so '
+                      'the role refuses it: keep zookeeper_client_plaintext=false.' % back)
+    if dropped:
+        not_tls = ['%s (%s)' % (m['name'], infos[m['name']].get('tls_mode') or 'not read')
+                   for m in members if infos.get(m['name'], {}).get('mode') in SERVING
+                   and infos[m['name']].get('tls_mode') not in SERVING]
+        if not_tls:
+            errors.append('zookeeper_client_plaintext=false: the TLS client port does not serve on %s yet. Turn '
+                          'zookeeper_client_tls on in a run of its own first (keeping the plaintext port), then turn '
+                          'the plaintext port off.' % ', '.join(not_tls))
+
+
 def _plan_live(members, infos, live, params, plan, errors):
     live_servers = live['servers']
     by_id = dict((int(m['id']), m) for m in members)
@@ -108,12 +134,12 @@ def _plan_live(members, infos, live, params, plan, errors):
             errors.append('id %d belongs to %s:%d in the live ensemble, but the inventory gives it to %s. A new server '
                           'needs a new id: remove id %d and add the new host with an unused id.'
                           % (sid, server['address'], int(server['quorum_port']), m['name'], sid))
-    # The live servers, with client ports as the inventory gives them (static lines have none).
+    # The live servers; static lines have no client ports: as the inventory gives them.
     current = []
     for sid, server in sorted(live_servers.items()):
         entry = dict(server)
-        if sid in by_id and not entry.get('client_port'):
-            entry.update(client_port=int(by_id[sid]['client_port']),
+        if sid in by_id and not entry.get('client_port') and live.get('form') == 'static':
+            entry.update(client_port=server_of(by_id[sid])['client_port'],
                          client_address=by_id[sid].get('line_client_address') or '0.0.0.0')
         current.append(entry)
     live_text = render_dynamic(current)
@@ -135,6 +161,7 @@ def _plan_live(members, infos, live, params, plan, errors):
             own = format_server(server_of(m, role='observer')) + '\n'
             plan['instances'][m['name']] = dict(action='join', dynamic=live_text + own)
     desired = [server_of(m) for m in members]
+    _plan_client_addresses(members, infos, current, desired, plan, errors)
     change = plan_change(current, desired, params.get('allow_two_voters', False))
     if change['joining'] or change['leaving']:
         plan['reconfig'] = True
@@ -155,10 +182,11 @@ def _plan_live(members, infos, live, params, plan, errors):
 def plan_membership(members, infos, params):
     """Plan the run.  ``infos`` maps instance name -> zk_server_info entry; ``params`` holds
     standalone_enabled, allow_two_voters and superuser (whether a superuser password is set).
-    Returns dict(quorum_mode, live, reconfig, instances={name: {action, dynamic}}, leaving, errors)."""
+    Returns dict(quorum_mode, live, reconfig, instances={name: {action, dynamic}}, leaving,
+    client_addresses_dropped (ids whose plaintext client address the reconfig removes), errors)."""
     errors = []
     missing = [m['name'] for m in members if m['name'] not in infos]
-    plan = dict(live=False, reconfig=False, instances={}, leaving=[], errors=errors,
+    plan = dict(live=False, reconfig=False, instances={}, leaving=[], errors=errors, client_addresses_dropped=[],
                 full_dynamic=render_dynamic([server_of(m) for m in members]))
     was_quorum = any(infos.get(m['name'], {}).get('form') in ('dynamic', 'static') for m in members)
     plan['quorum_mode'] = len(members) > 1 or was_quorum or not params.get('standalone_enabled', True)

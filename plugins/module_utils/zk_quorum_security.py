@@ -126,7 +126,8 @@ def _pem_kind(text):
 def security_problems(s):
     """What is wrong with the role's TLS and SASL variables, each message naming the variable.
     ``s`` holds client_tls, quorum_tls, quorum_sasl, sasl_user, sasl_password, lab_ca, cert, key, ca,
-    instances (how many zookeeper_instances), secure_client_port, other_ports and client_sasl_users.
+    instances (how many zookeeper_instances), secure_client_port, other_ports, client_sasl_users and
+    client_plaintext.
     Secrets are never quoted."""
     out = []
     tls = [name for name in ('client_tls', 'quorum_tls') if s.get(name)]
@@ -155,6 +156,9 @@ def security_problems(s):
     if s.get('client_tls') and int(s.get('secure_client_port') or 0) in [int(p) for p in s.get('other_ports') or []]:
         out.append('zookeeper_secure_client_port=%s is already the client, quorum or election port.'
                    % s.get('secure_client_port'))
+    if not s.get('client_plaintext', True) and not s.get('client_tls'):
+        out.append('zookeeper_client_plaintext=false needs zookeeper_client_tls=true: without either port, no client '
+                   'could connect.')
     users = s.get('client_sasl_users') or {}
     if not isinstance(users, dict):
         out.append('zookeeper_client_sasl_users must be a mapping of user name to password.')

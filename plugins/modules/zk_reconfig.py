@@ -72,9 +72,19 @@ options:
         choices: [participant, observer]
         default: participant
       client_port:
-        description: Client port of the server, as written in its server line.
+        description:
+          - Client port of the server, as written in its server line.
+          - V(0) writes no client address, for servers that serve clients only on a TLS C(secureClientPort).
+            Removing the client addresses of running servers takes a non-incremental reconfig, which the module
+            sends after any incremental part; the servers stop listening on the old port when they restart.
         type: int
         default: 2181
+      secure_client_port:
+        description:
+          - The server's TLS client port (C(secureClientPort), which is not part of the server line).
+          - With O(members[].client_port=0), O(require_joiners_serving) reads C(srvr) here, with the TLS options.
+        type: int
+        default: 0
       client_address:
         description: Address the client port is bound to, as written in its server line.
         type: str
@@ -163,12 +173,19 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
+try:
+    from kazoo.retry import KazooRetry
+except ImportError:  # reported by zk_connect through missing_required_lib
+    KazooRetry = None
+
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import (
     ConfigError,
+    format_server,
     parse_dynamic,
     render_dynamic,
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import (
+    check_connection_params,
     zk_common_argument_spec,
     zk_connect,
 )
@@ -216,6 +233,7 @@ def argument_spec():
             role=dict(type='str', default='participant', choices=['participant', 'observer']),
             client_port=dict(type='int', default=2181),
             client_address=dict(type='str', default='0.0.0.0'),
+            secure_client_port=dict(type='int', default=0),
         )),
         allow_two_voters=dict(type='bool', default=False),
         require_joiners_serving=dict(type='bool', default=True),
@@ -232,7 +250,9 @@ def read_config(client):
 def port_errors(members):
     errors = []
     for m in members:
-        for key in ('quorum_port', 'election_port', 'client_port'):
+        for key in ('quorum_port', 'election_port', 'client_port', 'secure_client_port'):
+            if key in ('client_port', 'secure_client_port') and m[key] == 0:
+                continue
             if not 0 < m[key] < 65536:
                 errors.append('members: id %d has %s=%d, out of range 1-65535' % (m['id'], key, m[key]))
         if not m['address'].strip():
@@ -240,15 +260,20 @@ def port_errors(members):
     return errors
 
 
-def joiners_not_serving(members, current_ids, timeout):
-    """Joining servers that do not answer srvr as a learner of an ensemble."""
+def joiners_not_serving(members, current_ids, timeout, tls_context=None):
+    """Joining servers that do not answer srvr as a learner of an ensemble: on the client port,
+    or, without one, on the TLS client port with the module's TLS options."""
     missing = []
     for m in members:
         if m['id'] in current_ids:
             continue
-        status = server_status(m['address'], m['client_port'], timeout)
+        port, context = (m['client_port'], None) if m['client_port'] else (m['secure_client_port'], tls_context)
+        if not port or (not m['client_port'] and context is None):
+            missing.append('%d (no client port, and no secure_client_port with use_tls to read srvr on)' % m['id'])
+            continue
+        status = server_status(m['address'], port, timeout, context)
         if status['mode'] not in LEARNER_MODES:
-            missing.append('%d (%s:%d: %s)' % (m['id'], m['address'], m['client_port'], status['mode']))
+            missing.append('%d (%s:%d: %s)' % (m['id'], m['address'], port, status['mode']))
     return missing
 
 
@@ -272,14 +297,29 @@ def reconfig_error(e, joining, leaving):
     return '%s failed: %s: %s' % (what, e.__class__.__name__, e)
 
 
-def send_reconfig(client, joining, leaving, version=-1):
+def send_reconfig(client, joining, leaving, version=-1, new_members=None):
     """One reconfig call; a connection lost during it (the leader was removed and handed off) is
-    recovered by reading the configuration again, and judged by it, never assumed."""
+    recovered by reading the configuration again, and judged by it, never assumed.  The read
+    gives up after a minute rather than waiting for ever."""
     try:
-        client.reconfig(joining=joining, leaving=leaving, new_members=None, from_config=version)
+        client.reconfig(joining=joining, leaving=leaving, new_members=new_members, from_config=version)
     except (ConnectionLoss, SessionExpiredError):
         pass
-    return client.retry(read_config, client)
+    return KazooRetry(max_tries=-1, delay=0.2, max_delay=2.0, deadline=60)(read_config, client)
+
+
+def needs_whole_list(change):
+    """ZooKeeper refuses incremental server lines without a client address (servers that serve
+    clients on their TLS port only): such a change is sent as the whole new member list."""
+    return any(';' not in line for line in change['joining'])
+
+
+def client_addresses_added(current, members):
+    """Refusals for live servers without a client address that the change would give one: on
+    ZooKeeper 3.8 and 3.9 that reconfig makes members stop serving on their TLS port (measured)."""
+    return ['id %d has no client address in the live configuration; giving it one (client_port %d) by reconfig '
+            'makes ZooKeeper stop serving TLS clients until the members restart' % (m['id'], m['client_port'])
+            for m in members if m['id'] in current and m.get('client_port') and not current[m['id']].get('client_port')]
 
 
 def apply_change(client, change, version, current, members):
@@ -291,13 +331,17 @@ def apply_change(client, change, version, current, members):
     joining = ','.join(change['joining']) or None
     leaving = ','.join(str(i) for i in change['leaving']) or None
     promoted = [i for i in change['role_changes'] if current[i]['role'] == 'observer']
-    try:
-        after = send_reconfig(client, joining, leaving, int(version, 16) if version else -1)
-    except NewConfigNoQuorumError:
-        if not promoted:
-            raise
-        send_reconfig(client, None, ','.join(str(i) for i in promoted))
-        after = send_reconfig(client, joining, leaving)
+    version = int(version, 16) if version else -1
+    if needs_whole_list(change):
+        after = send_reconfig(client, None, None, version, ','.join(format_server(m) for m in members))
+    else:
+        try:
+            after = send_reconfig(client, joining, leaving, version)
+        except NewConfigNoQuorumError:
+            if not promoted:
+                raise
+            send_reconfig(client, None, ','.join(str(i) for i in promoted))
+            after = send_reconfig(client, joining, leaving)
     if change['leaving']:
         # Commit a write so the new configuration is active before removed servers are stopped.
         barrier = client.retry(client.create, '/zkops-reconfig-barrier-', ephemeral=True, sequence=True)
@@ -313,6 +357,10 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     members = module.params['members']
     errors = port_errors(members)
+    try:
+        tls_context = check_connection_params(module.params)
+    except ValueError as e:
+        errors.append(str(e))
     if errors:
         module.fail_json(msg='; '.join(errors))
     with zk_connect(module) as client:
@@ -325,12 +373,13 @@ def main():
                              exception=traceback.format_exc())
         current = before['servers']
         change = plan_change(list(current.values()), members, module.params['allow_two_voters'])
+        change['errors'].extend(client_addresses_added(current, members))
         if change['errors']:
             module.fail_json(msg='Refused, nothing changed: ' + '; '.join(change['errors']),
                              joining=change['joining'], leaving=change['leaving'])
         joining_members = [m for m in members if m['id'] not in current]
         if change['joining'] and module.params['require_joiners_serving']:
-            missing = joiners_not_serving(joining_members, current, min(module.params['timeout'], 5))
+            missing = joiners_not_serving(joining_members, current, min(module.params['timeout'], 5), tls_context)
             if missing:
                 module.fail_json(msg='Refused, nothing changed: the joining servers %s are not connected to the '
                                      'ensemble as followers. Start each with the current configuration plus itself '

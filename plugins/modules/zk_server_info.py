@@ -51,6 +51,25 @@ options:
         description: C(host:port) where it answers C(srvr).
         type: str
         required: true
+      secure_client:
+        description:
+          - C(host:port) of its TLS client port (C(secureClientPort)), read with O(use_tls) and the TLS options.
+          - Then RV(instances[].tls_mode) is what it answers there, and RV(instances[].mode) comes from there when
+            O(instances[].client) does not serve (a server without a plaintext client port).
+        type: str
+  use_tls:
+    description: Read C(srvr) over TLS on O(instances[].secure_client) too.
+    type: bool
+    default: false
+  ca:
+    description: CA certificate bundle (PEM) that signs the servers' certificates.
+    type: path
+  cert:
+    description: Client certificate (PEM), for servers that require one.
+    type: path
+  key:
+    description: Private key (PEM) of O(cert); may be the same file when it holds both.
+    type: path
   timeout:
     description: Seconds to wait for each C(srvr) answer.
     type: float
@@ -124,6 +143,9 @@ instances:
     zxid:
       description: Last zxid the running server processed, or null.
       type: str
+    tls_mode:
+      description: What C(srvr) reports on O(instances[].secure_client) over TLS, or null when it was not read.
+      type: str
     restart_owed:
       description:
         - True when the role's marker C(zkops-restart-owed) lies beside C(zoo.cfg), that is, a change the running
@@ -142,12 +164,13 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import (
     servers_from_static,
     static_digest,
 )
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import split_hosts
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import split_hosts, tls_context
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import server_status
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import stages_of
 
 
 RESTART_MARKER = 'zkops-restart-owed'
+SERVING = ('leader', 'follower', 'observer', 'standalone')
 
 
 def _read(path):
@@ -174,7 +197,7 @@ def data_zxid(data_dir):
     return top
 
 
-def read_instance(inst, timeout):
+def read_instance(inst, timeout, context=None):
     text = _read(inst['config'])
     info = dict(name=inst['name'], form='none', servers={}, version=None, dynamic_file=None, static_digest=None,
                 quorum_stages=stages_of({}), myid=None, data_zxid=0, has_data=False, mode=None, zxid=None,
@@ -201,7 +224,13 @@ def read_instance(inst, timeout):
     info['has_data'] = info['data_zxid'] > 0
     host, port = split_hosts(inst['client'])[0]
     status = server_status(host, port, timeout)
-    info.update(mode=status['mode'], zxid=status['zxid'])
+    info.update(mode=status['mode'], zxid=status['zxid'], tls_mode=None)
+    if context is not None and inst.get('secure_client'):
+        host, port = split_hosts(inst['secure_client'])[0]
+        secure = server_status(host, port, timeout, context)
+        info['tls_mode'] = secure['mode']
+        if status['mode'] not in SERVING and secure['mode'] in SERVING:
+            info.update(mode=secure['mode'], zxid=secure['zxid'])
     return info
 
 
@@ -213,17 +242,26 @@ def main():
                 config=dict(type='path', required=True),
                 data_dir=dict(type='path', required=True),
                 client=dict(type='str', required=True),
+                secure_client=dict(type='str'),
             )),
+            use_tls=dict(type='bool', default=False),
+            ca=dict(type='path'),
+            cert=dict(type='path'),
+            key=dict(type='path', no_log=False),
             timeout=dict(type='float', default=2.0),
         ),
         supports_check_mode=True,
     )
     if module.params['timeout'] <= 0:
         module.fail_json(msg='timeout must be greater than 0, got %s' % module.params['timeout'])
+    try:
+        context = tls_context(module.params)
+    except ValueError as e:
+        module.fail_json(msg=str(e))
     results = []
     for inst in module.params['instances']:
         try:
-            results.append(read_instance(inst, module.params['timeout']))
+            results.append(read_instance(inst, module.params['timeout'], context))
         except (ConfigError, ValueError) as e:
             module.fail_json(msg='Instance %s (%s): %s' % (inst['name'], inst['config'], e))
     module.exit_json(changed=False, instances=results)

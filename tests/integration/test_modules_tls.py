@@ -102,3 +102,18 @@ def test_the_digest_superuser_over_tls_changes_what_only_another_user_may(tls_se
     gone = run_module_process('zk_znode', dict(_tls(tls_server), path=prefix, state='absent',
                                                auth=[dict(credential='super:test')]))
     assert gone['changed'] and not _exists(tls_server, prefix), gone
+
+
+def test_zk_server_info_reads_the_tls_port_and_takes_the_mode_from_it_without_a_plaintext_port(tls_server):
+    closed, = __import__('zkharness').free_ports(1)
+    inst = dict(name='s', config=os.path.join(tls_server['root'], 'none.cfg'), data_dir=tls_server['root'],
+                client='127.0.0.1:%d' % closed, secure_client=tls_server['hosts'])
+    tls = dict(use_tls=True, ca=tls_server['ca'], cert=tls_server['client_cert'], key=tls_server['client_key'])
+    info = run_module_process('zk_server_info', dict(tls, instances=[inst]))['instances'][0]
+    assert (info['mode'], info['tls_mode']) == ('standalone', 'standalone'), info
+    both = run_module_process('zk_server_info', dict(tls, instances=[dict(inst, client=tls_server['plain'])]))
+    assert (both['instances'][0]['mode'], both['instances'][0]['tls_mode']) == ('standalone', 'standalone'), both
+    plain_only = run_module_process('zk_server_info', dict(instances=[dict(inst, client=tls_server['plain'])]))
+    assert plain_only['instances'][0]['tls_mode'] is None, plain_only
+    refused = run_module_process('zk_server_info', dict(tls, cert=None, key=None, instances=[inst]))
+    assert refused['instances'][0]['tls_mode'] not in ('standalone',), refused

@@ -9,11 +9,12 @@ import base64
 import hashlib
 import os
 import shutil
+import ssl
 import subprocess
 import tempfile
 import time
 
-from zkharness import LOG_JAR, MAIN, ZK_JAR, Server, free_ports
+from zkharness import LOG_JAR, MAIN, NETTY_JARS, ZK_JAR, Server, free_ports, mode
 
 SUPER_PASSWORD = 'test-super-secret'
 SERVING = ('leader', 'follower', 'observer', 'standalone')
@@ -24,23 +25,43 @@ def super_digest(password, user='super'):
 
 
 class DynServer(Server):
-    def __init__(self, root, myid):
-        client, self.quorum_port, self.election_port = free_ports(3)
+    """``tls`` (tls_lab.make_lab's files) adds a secureClientPort with clientAuth=need; ``plaintext``
+    False leaves the client address out of the server line (clients then have the TLS port only)."""
+
+    def __init__(self, root, myid, tls=None, plaintext=True):
+        client, self.quorum_port, self.election_port, self.secure_port = free_ports(4)
         Server.__init__(self, root, myid, client)
+        self.tls, self.plaintext = tls, plaintext
         self.dyn = os.path.join(self.dir, 'zoo.cfg.dynamic')
         self.argfile = os.path.join(self.dir, 'java.args')
         with open(self.argfile, 'w') as f:
             f.write('-Dzookeeper.DigestAuthenticationProvider.superDigest=%s\n' % super_digest(SUPER_PASSWORD))
         os.chmod(self.argfile, 0o600)
 
-    def member(self, role='participant'):
+    def member(self, role='participant', plaintext=None):
+        plaintext = self.plaintext if plaintext is None else plaintext
         return dict(id=self.myid, address='127.0.0.1', quorum_port=self.quorum_port,
-                    election_port=self.election_port, role=role, client_port=self.client_port,
-                    client_address='127.0.0.1')
+                    election_port=self.election_port, role=role, client_port=self.client_port if plaintext else 0,
+                    client_address='127.0.0.1', secure_client_port=self.secure_port if self.tls else 0)
 
-    def line(self, role='participant'):
-        return 'server.%d=127.0.0.1:%d:%d:%s;127.0.0.1:%d' % (
-            self.myid, self.quorum_port, self.election_port, role, self.client_port)
+    def line(self, role='participant', plaintext=None):
+        plaintext = self.plaintext if plaintext is None else plaintext
+        return 'server.%d=127.0.0.1:%d:%d:%s%s' % (
+            self.myid, self.quorum_port, self.election_port, role,
+            ';127.0.0.1:%d' % self.client_port if plaintext else '')
+
+    def tls_context(self):
+        context = ssl.create_default_context(cafile=self.tls['ca'])
+        context.load_cert_chain(self.tls['client_cert'], self.tls['client_key'])
+        return context
+
+    def mode(self):
+        """Read over TLS when the server has a TLS port (it always listens there)."""
+        return mode(self.secure_port, self.tls_context()) if self.tls else mode(self.client_port)
+
+    @property
+    def secure_address(self):
+        return '127.0.0.1:%d' % self.secure_port
 
     def write_dynamic(self, lines):
         with open(self.dyn, 'w') as f:
@@ -48,6 +69,12 @@ class DynServer(Server):
         conf = {'tickTime': '200', 'initLimit': '20', 'syncLimit': '10', 'dataDir': self.data_dir,
                 '4lw.commands.whitelist': 'srvr,mntr,ruok', 'admin.enableServer': 'false',
                 'standaloneEnabled': 'false', 'reconfigEnabled': 'true', 'dynamicConfigFile': self.dyn}
+        if self.tls:
+            conf.update({'secureClientPort': str(self.secure_port),
+                         'serverCnxnFactory': 'org.apache.zookeeper.server.NettyServerCnxnFactory',
+                         'ssl.keyStore.location': self.tls['server'], 'ssl.keyStore.type': 'PEM',
+                         'ssl.trustStore.location': self.tls['ca'], 'ssl.trustStore.type': 'PEM',
+                         'ssl.clientAuth': 'need'})
         with open(self.cfg, 'w') as f:
             f.write(''.join('%s=%s\n' % kv for kv in conf.items()))
         with open(os.path.join(self.data_dir, 'myid'), 'w') as f:
@@ -56,7 +83,7 @@ class DynServer(Server):
     def start(self):
         cmd = ['java', '@' + self.argfile, '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
                '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-Dzookeeper.jmx.log4j.disable=true',
-               '-cp', '%s:%s' % (ZK_JAR, LOG_JAR), MAIN, self.cfg]
+               '-cp', ':'.join([ZK_JAR, LOG_JAR] + NETTY_JARS), MAIN, self.cfg]
         with open(self.log, 'ab') as logf:
             self.proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -73,11 +100,12 @@ class DynServer(Server):
 class DynEnsemble(object):
     """Voters started together (a new ensemble), then joiners added the safe way."""
 
-    def __init__(self, voter_ids, observer_ids=()):
+    def __init__(self, voter_ids, observer_ids=(), tls=None, plaintext=True):
         self.root = tempfile.mkdtemp(prefix='zkdyn-')
+        self.tls, self.plaintext = tls, plaintext
         self.servers = {}
         for sid in list(voter_ids) + list(observer_ids):
-            self.servers[sid] = DynServer(self.root, sid)
+            self.servers[sid] = DynServer(self.root, sid, tls, plaintext)
         lines = [self.servers[i].line() for i in voter_ids] + [self.servers[i].line('observer') for i in observer_ids]
         for sid in list(voter_ids) + list(observer_ids):
             self.servers[sid].write_dynamic(lines)
@@ -100,7 +128,7 @@ class DynEnsemble(object):
 
     def add_joiner(self, sid):
         """Start a new server with the live config plus itself as an observer (never a quorum of its own)."""
-        srv = DynServer(self.root, sid)
+        srv = DynServer(self.root, sid, self.tls, self.plaintext)
         srv.write_dynamic(self.live_lines() + [srv.line('observer')])
         srv.start()
         srv.wait(('follower', 'observer'))

@@ -35,9 +35,9 @@ def free_ports(count):
     return ports
 
 
-def mode(port):
+def mode(port, tls_context=None):
     """The server's mode, read by the modules' own srvr reader (module_utils/zk_fourletter.py)."""
-    status = server_status('127.0.0.1', port, 2.0)
+    status = server_status('127.0.0.1', port, 2.0, tls_context)
     return status['mode'] if status['mode'] in ('leader', 'follower', 'observer', 'standalone') else None
 
 

@@ -106,3 +106,18 @@ def test_changed_instances_from_registered_loops():
     unit = dict(results=[dict(changed=True, __zookeeper_instance=inst[2]), dict(changed=True, __zookeeper_instance=inst[1])])
     assert changed_instances([cfg, unit, {}, dict(skipped=True)]) == ['h/2', 'h/3']
     assert changed_instances([]) == []
+
+
+@given(port=st.integers(1024, 65535), plaintext=st.booleans(), tls=st.booleans())
+def test_without_the_plaintext_port_the_checks_use_the_tls_port(port, plaintext, tls):
+    hv = {'z1': dict(zookeeper_id=9, zookeeper_address='10.1.2.3', zookeeper_client_tls=tls,
+                     zookeeper_secure_client_port=port, zookeeper_client_plaintext=plaintext)}
+    m = build_members(['z1'], hv, DEFAULTS)[0]
+    off = tls and not plaintext   # the plaintext port is off only with TLS on
+    assert m['plaintext'] is not off
+    assert m['remote_client'] == '10.1.2.3:%d' % (port if off else 2181)
+    assert m['client'] == ('10.1.2.3:%d' % port if off else '127.0.0.1:2181')
+    assert m['server']['client_port'] == (0 if off else 2181)
+    assert m['client_ports'] == ([] if off else [2181]) + ([port] if tls else [])
+    assert m['probe']['client'] == '127.0.0.1:2181'
+    assert m['probe']['secure_client'] == ('10.1.2.3:%d' % port if tls else None)

@@ -62,3 +62,11 @@ def test_the_tls_client_port_gets_the_same_sources_and_is_owned(sources, secure)
     plain = dict(me, secure_client_port=0)
     assert set(stale_rules(rules, wanted_rules([plain], [plain], sources, 'h1'), [me])) == \
         set(r for r in rules if 'port="%d"' % secure in r)
+
+
+def test_the_plaintext_client_port_is_not_wanted_when_off_and_its_rules_are_stale():
+    me = dict(member('h0', '10.0.0.1'), secure_client_port=2281, plaintext=False)
+    rules = wanted_rules([me], [me], ['10.9.0.0/16'], 'h0')
+    assert rich_rule('10.9.0.0/16', 2281) in rules and not any('port="2181"' in r for r in rules)
+    assert stale_rules([rich_rule('10.9.0.0/16', 2181), rich_rule('10.9.0.0/16', 2281)], rules, [me]) == \
+        [rich_rule('10.9.0.0/16', 2181)]

@@ -154,3 +154,29 @@ def test_joiners_never_list_other_new_voters(layout):
         assert voters <= set(live_ids)
         assert servers[j['id']]['role'] == 'observer'
         assert set(servers) - set(live_ids) == {j['id']}
+
+
+@given(ids=st.lists(st.integers(1, 255), min_size=1, max_size=7, unique=True), data=st.data())
+def test_turning_the_plaintext_port_off_needs_tls_serving_everywhere_and_is_never_undone(ids, data):
+    running = [member(i) for i in ids]
+    tls_only = [dict(m, plaintext=False) for m in running]
+    infos = live(running)
+    serving_tls = data.draw(st.lists(st.sampled_from([m['name'] for m in running]), unique=True))
+    for name in infos:
+        infos[name]['tls_mode'] = infos[name]['mode'] if name in serving_tls else 'unreachable'
+    plan = plan_membership(tls_only, infos, PARAMS)
+    assert plan['client_addresses_dropped'] == sorted(ids)
+    assert plan['reconfig']
+    missing = [m['name'] for m in running if m['name'] not in serving_tls]
+    assert bool(plan['errors']) == bool(missing)
+    for name in missing:
+        assert name in ' '.join(plan['errors']) and 'zookeeper_client_tls' in ' '.join(plan['errors'])
+    # Once dropped (the live lines have no client address), a rerun changes nothing, and asking
+    # for the plaintext port back is refused.
+    after = live(tls_only)
+    for name in after:
+        after[name]['tls_mode'] = after[name]['mode']
+    again = plan_membership(tls_only, after, PARAMS)
+    assert not again['errors'] and not again['reconfig'] and again['client_addresses_dropped'] == []
+    back = plan_membership(running, after, PARAMS)
+    assert 'keep zookeeper_client_plaintext=false' in ' '.join(back['errors'])

@@ -146,3 +146,9 @@ def test_client_sasl_users_are_named_and_their_passwords_never_shown():
     assert "user name 'a b'" in msg and "user 'ok' needs a password" in msg and "user 'n' needs a password" in msg
     assert 'hidden-pw' not in msg and 'zookeeper_client_sasl_users' in msg
     assert 'mapping' in ' '.join(security_problems(_settings(client_sasl_users=['app'])))
+
+
+def test_the_plaintext_port_goes_off_only_with_the_tls_port_on():
+    assert 'zookeeper_client_plaintext=false needs zookeeper_client_tls=true' in ' '.join(
+        security_problems(_settings(client_plaintext=False)))
+    assert security_problems(_settings(client_plaintext=False, client_tls=True, lab_ca=True)) == []
