@@ -1,12 +1,14 @@
 """The secure scenario: a running plaintext ensemble is switched to client TLS, quorum TLS,
 quorum SASL and client SASL users by the role, while a client writes, then every claim of the
-switch is checked.
+switch is checked. Last, the plaintext client port is turned off (checks over TLS) and asking
+for it back is refused.
 
 The writer and the quorum watcher run on the docker host, against the containers' addresses.
 """
 import json
 import os
 import re
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -284,9 +286,9 @@ def test_rogue_servers_without_the_password_or_a_certificate_never_join():
         log = host(leader).check_output('journalctl -u zookeeper --since @%s --no-pager' % since.strip())
         # Rogue 201 (wrong password) and rogue 202 (plaintext), as ZooKeeper words them.
         sasl = [line for line in log.splitlines() if 'Failed to authenticate using SASL' in line]
-        ssl = [line for line in log.splitlines() if 'Blocked insecure connection attempt' in line]
-        print('\n'.join(['leader log, SASL:'] + sasl[:5] + ['leader log, TLS:'] + ssl[:5]))
-        assert sasl and ssl
+        blocked = [line for line in log.splitlines() if "Blocked insecure connection attempt" in line]
+        print('\n'.join(['leader log, SASL:'] + sasl[:5] + ["leader log, TLS:"] + blocked[:5]))
+        assert sasl and blocked
     finally:
         sec4.run('pkill -f /tmp/rogue-; rm -rf /tmp/rogue-*')
     # The ensemble never counted them.
@@ -356,6 +358,45 @@ def test_the_superuser_reads_and_deletes_what_only_another_user_may():
     zk.stop()
 
 
+def _tls_status(name):
+    context = ssl.create_default_context(cafile=os.path.join(LAB, 'ca.crt'))
+    context.load_cert_chain(os.path.join(LAB, 'sec2.crt'), os.path.join(LAB, 'sec2.key'))
+    return server_status(address(name), 2281, 5, context)
+
+
+def test_the_plaintext_client_port_goes_off_with_the_checks_over_tls_and_the_data_kept():
+    """Run after every check that uses the plaintext port: the role then serves TLS clients only."""
+    zk = _tls_client()
+    zk.start(30)
+    before = len(zk.get_children('/upgrade'))
+    zk.stop()
+    STATE['plaintext_off'] = converge(dict(SECURE, zookeeper_client_plaintext=False))
+    STATE['plaintext_off_again'] = converge(dict(SECURE, zookeeper_client_plaintext=False))
+    STATE['plaintext_back'] = converge(SECURE)
+    off = STATE['plaintext_off']
+    assert off.returncode == 0, off.stdout[-3000:]
+    for m in MEMBERS:
+        assert len(re.findall(r'Restart %s\b' % m, off.stdout)) >= 1, m
+        probe = host(m).run('python3 -c "import socket; socket.create_connection((\'127.0.0.1\', 2181), 3)"')
+        assert probe.rc != 0 and 'refused' in probe.stderr.lower(), (m, probe.stdout, probe.stderr)
+    modes = sorted(_tls_status(m)['mode'] for m in MEMBERS)
+    assert modes == ['follower', 'follower', 'leader', 'observer'], modes
+    zk = _tls_client()
+    zk.start(30)
+    try:
+        lines = [line for line in zk.get('/zookeeper/config')[0].decode().splitlines() if line.startswith('server.')]
+        assert len(lines) == 4 and not any(';' in line for line in lines), lines
+        assert len(zk.get_children('/upgrade')) == before
+    finally:
+        zk.stop()
+    again = STATE['plaintext_off_again']
+    assert again.returncode == 0 and set(changed(again.stdout).values()) == {0}, again.stdout[-3000:]
+    back = STATE['plaintext_back']
+    out = back.stdout + back.stderr
+    assert back.returncode != 0 and 'keep zookeeper_client_plaintext=false' in out, out[-3000:]
+    assert set(changed(back.stdout).values()) == {0}, back.stdout[-3000:]
+
+
 def _secrets():
     with open(os.path.join(LAB, 'sec1.key')) as f:
         key_line = f.read().splitlines()[1]
@@ -374,6 +415,7 @@ def test_no_secret_on_a_command_line_or_in_a_world_readable_file(name):
 
 
 def test_no_secret_in_the_ansible_output():
-    for run in (STATE['interrupted'], STATE['first'], STATE['second']):
+    runs = [STATE['interrupted'], STATE['first'], STATE['second']]
+    for run in runs + [STATE[k] for k in ('plaintext_off', 'plaintext_off_again', 'plaintext_back') if k in STATE]:
         for secret in _secrets():
             assert secret not in run.stdout and secret not in run.stderr
