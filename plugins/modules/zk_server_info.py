@@ -58,7 +58,9 @@ options:
             O(instances[].client) does not serve (a server without a plaintext client port).
         type: str
   use_tls:
-    description: Read C(srvr) over TLS on O(instances[].secure_client) too.
+    description:
+      - Read C(srvr) over TLS on O(instances[].secure_client) too.
+      - TLS files that cannot be used are reported in RV(instances[].tls_problem), not as a failure.
     type: bool
     default: false
   ca:
@@ -145,6 +147,11 @@ instances:
       type: str
     tls_mode:
       description: What C(srvr) reports on O(instances[].secure_client) over TLS, or null when it was not read.
+      type: str
+    tls_problem:
+      description:
+        - Why the TLS files given cannot be used (for example, they do not exist yet), or null. The TLS port is then
+          not read; the module does not fail, because it only reports.
       type: str
     restart_owed:
       description:
@@ -255,13 +262,14 @@ def main():
     if module.params['timeout'] <= 0:
         module.fail_json(msg='timeout must be greater than 0, got %s' % module.params['timeout'])
     try:
-        context = tls_context(module.params)
+        context, tls_problem = tls_context(module.params), None
     except ValueError as e:
-        module.fail_json(msg=str(e))
+        # Not there yet (a run that turns TLS on writes the files later): the TLS port is not read.
+        context, tls_problem = None, str(e)
     results = []
     for inst in module.params['instances']:
         try:
-            results.append(read_instance(inst, module.params['timeout'], context))
+            results.append(dict(read_instance(inst, module.params['timeout'], context), tls_problem=tls_problem))
         except (ConfigError, ValueError) as e:
             module.fail_json(msg='Instance %s (%s): %s' % (inst['name'], inst['config'], e))
     module.exit_json(changed=False, instances=results)

@@ -116,4 +116,7 @@ def test_zk_server_info_reads_the_tls_port_and_takes_the_mode_from_it_without_a_
     plain_only = run_module_process('zk_server_info', dict(instances=[dict(inst, client=tls_server['plain'])]))
     assert plain_only['instances'][0]['tls_mode'] is None, plain_only
     refused = run_module_process('zk_server_info', dict(tls, cert=None, key=None, instances=[inst]))
+    missing = run_module_process("zk_server_info", dict(tls, ca="/nonexistent/ca.pem", instances=[inst]))
+    assert not missing.get("failed") and "does not exist" in missing["instances"][0]["tls_problem"], missing
+    assert missing["instances"][0]["tls_mode"] is None, missing
     assert refused['instances'][0]['tls_mode'] not in ('standalone',), refused
