@@ -107,13 +107,14 @@ def _plan_client_addresses(members, infos, current, desired, plan, errors):
     live = dict((int(s['id']), s) for s in current)
     dropped = sorted(s['id'] for s in desired if s['id'] in live and live[s['id']].get('client_port')
                      and not s.get('client_port'))
-    back = sorted(s['id'] for s in desired if s['id'] in live and s.get('client_port')
-                  and not live[s['id']].get('client_port'))
+    names = dict((int(m['id']), m['name']) for m in members)
+    back = ['%s (id %d)' % (names[s['id']], s['id']) for s in sorted(desired, key=lambda s: s['id'])
+            if s['id'] in live and s.get('client_port') and not live[s['id']].get('client_port')]
     plan['client_addresses_dropped'] = dropped
     if back:
-        errors.append('ids %s serve clients on the TLS port only in the live ensemble; giving them the plaintext client '
+        errors.append('%s serve clients on the TLS port only in the live ensemble; giving them the plaintext client '
                       'port back by reconfig makes ZooKeeper stop serving TLS clients until the members restart, so '
-                      'the role refuses it: keep zookeeper_client_plaintext=false.' % back)
+                      'the role refuses it: keep zookeeper_client_plaintext=false.' % ', '.join(back))
     if dropped:
         not_tls = ['%s (%s)' % (m['name'], infos[m['name']].get('tls_mode') or 'not read')
                    for m in members if infos.get(m['name'], {}).get('mode') in SERVING

@@ -180,3 +180,4 @@ def test_turning_the_plaintext_port_off_needs_tls_serving_everywhere_and_is_neve
     assert not again['errors'] and not again['reconfig'] and again['client_addresses_dropped'] == []
     back = plan_membership(running, after, PARAMS)
     assert 'keep zookeeper_client_plaintext=false' in ' '.join(back['errors'])
+    assert all('%s (id %d)' % (m['name'], m['id']) in ' '.join(back['errors']) for m in running)
