@@ -68,23 +68,16 @@ options:
     type: dict
     suboptions:
       mechanism:
-        description:
-          - C(DIGEST-MD5) with O(sasl.username) and O(sasl.password), or C(GSSAPI) (Kerberos, with the ticket
-            cache of the user that runs the module).
+        description: The SASL mechanism; C(DIGEST-MD5) only (Kerberos is not offered).
         type: str
-        choices: [DIGEST-MD5, GSSAPI]
+        choices: [DIGEST-MD5]
         default: DIGEST-MD5
       username:
-        description: User name (DIGEST-MD5). Required with C(DIGEST-MD5).
+        description: User name.
         type: str
+        required: true
       password:
-        description: Password (DIGEST-MD5). Required with C(DIGEST-MD5).
+        description: Password.
         type: str
-      service:
-        description: Service name of the servers' principal (GSSAPI).
-        type: str
-        default: zookeeper
-      principal:
-        description: Client principal (GSSAPI); without it, the ticket cache's default.
-        type: str
+        required: true
 '''

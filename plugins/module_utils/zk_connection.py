@@ -57,13 +57,10 @@ def zk_common_argument_spec():
         sasl=dict(
             type='dict', no_log=False,
             options=dict(
-                mechanism=dict(type='str', default='DIGEST-MD5', choices=['DIGEST-MD5', 'GSSAPI']),
-                username=dict(type='str'),
-                password=dict(type='str', no_log=True),
-                service=dict(type='str', default='zookeeper'),
-                principal=dict(type='str'),
+                mechanism=dict(type='str', default='DIGEST-MD5', choices=['DIGEST-MD5']),
+                username=dict(type='str', required=True),
+                password=dict(type='str', required=True, no_log=True),
             ),
-            required_if=[('mechanism', 'DIGEST-MD5', ('username', 'password'))],
         ),
     )
 
@@ -182,8 +179,7 @@ def zk_client_kwargs(params):
     sasl = params.get('sasl')
     if sasl:
         # kazoo hands these to pure-sasl; for DIGEST-MD5 it sets ZooKeeper's realm itself.
-        keys = ('mechanism', 'username', 'password', 'service', 'principal')
-        kwargs['sasl_options'] = dict((k, sasl[k]) for k in keys if sasl.get(k) is not None)
+        kwargs['sasl_options'] = dict((k, sasl[k]) for k in ('mechanism', 'username', 'password'))
     return kwargs
 
 

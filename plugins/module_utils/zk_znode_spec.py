@@ -150,9 +150,6 @@ def _session_ids(ident, auth, sasl, label, bits):
     if ident:
         raise ZnodeSpecError("%s scheme auth takes no id (it grants the session's users: the digest users of auth "
                              "and the user of sasl); remove id '%s'" % (label, ident))
-    if sasl and sasl.get('mechanism', 'DIGEST-MD5') != 'DIGEST-MD5':
-        raise ZnodeSpecError("%s scheme auth with a %s login: its identity is known to the server only; "
-                             "name it with scheme sasl" % (label, sasl.get('mechanism')))
     ids = set()
     for credential in [a['credential'] for a in (auth or []) if a.get('scheme', 'digest') == 'digest']:
         user, password = split_credential(credential, 'auth')
@@ -191,7 +188,7 @@ def normalize_acl(entries, auth, where, sasl=None):
             result.add(('digest', _digest_acl_id(ident, entry.get('password'), label), bits))
         elif scheme == 'sasl':
             if not ident:
-                raise ZnodeSpecError("%s scheme sasl needs an id: the SASL user name (or Kerberos principal)" % label)
+                raise ZnodeSpecError("%s scheme sasl needs an id: the SASL user name" % label)
             result.add(('sasl', ident, bits))
         else:  # auth
             result.update(_session_ids(ident, auth, sasl, label, bits))

@@ -64,7 +64,7 @@ options:
       scheme:
         description:
           - ACL scheme. V(sasl) grants a SASL user (see O(sasl)).
-          - V(auth) grants the session's own users, the digest users of O(auth) and the DIGEST-MD5 user of O(sasl).
+          - V(auth) grants the session's own users, the digest users of O(auth) and the user of O(sasl).
         type: str
         required: true
         choices: [world, digest, ip, sasl, auth]
@@ -72,7 +72,7 @@ options:
         description:
           - V(anyone) for C(world) (the default), an address or CIDR for C(ip).
           - A user name (with O(acl[].password)) or C(user:base64hash) for C(digest).
-          - The SASL user name (or Kerberos principal) for C(sasl).
+          - The SASL user name for C(sasl).
           - Not given for C(auth).
         type: str
       password:

@@ -77,12 +77,6 @@ def test_auth_expands_to_the_session_digests_and_its_sasl_user():
     assert acl_to_strings(normalize_acl([dict(scheme='sasl', id='app', perms='rw')], None, 'x')) == ['sasl:app:rw']
 
 
-def test_auth_with_a_kerberos_login_asks_for_the_principal():
-    with pytest.raises(ZnodeSpecError) as e:
-        normalize_acl([dict(scheme='auth', perms='r')], None, "path '/x'", dict(mechanism='GSSAPI'))
-    assert 'GSSAPI' in str(e.value) and 'scheme sasl' in str(e.value)
-
-
 @pytest.mark.parametrize('entry, auth, fragment', [
     (dict(scheme='world', perms='rq'), None, "'rq'"),
     (dict(scheme='world', perms=''), None, 'empty'),
