@@ -26,11 +26,10 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model 
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import invalid_sources, stale_rules, wanted_rules
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import (
-    config_keys,
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import config_keys, switch_steps
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import (
     security_problems,
     subject_alt_names,
-    switch_steps,
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_status_report import status_table
 
