@@ -75,8 +75,10 @@ options:
         description:
           - Client port of the server, as written in its server line.
           - V(0) writes no client address, for servers that serve clients only on a TLS C(secureClientPort).
-            Removing the client addresses of running servers takes a non-incremental reconfig, which the module
-            sends after any incremental part; the servers stop listening on the old port when they restart.
+            ZooKeeper refuses such lines in an incremental reconfig, so the module then sends the whole member
+            list (a non-incremental reconfig). Servers stop listening on a removed client port when they restart.
+          - Giving a client address back to a live server that has none is refused, because ZooKeeper 3.8 and 3.9
+            then stop serving TLS clients on members until they restart.
         type: int
         default: 2181
       secure_client_port:
