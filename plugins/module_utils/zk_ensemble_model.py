@@ -190,11 +190,17 @@ def inventory_hosts(servers, hostvars, all_hosts, defaults):
 
 
 def changed_instances(registered, loop_var='__zookeeper_instance'):
-    """Names of the instances whose loop result changed in any of ``registered`` (registered loop results)."""
+    """Names of the instances whose loop result changed in any of ``registered`` (registered loop results).
+
+    A zk_files result counts its files only: a directory's owner or mode needs no restart."""
     names = []
     for reg in registered:
         for result in (reg or {}).get('results', []):
             name = (result.get(loop_var) or {}).get('name')
-            if result.get('changed') and name is not None and name not in names:
+            if isinstance(result.get('files'), list):
+                changed = any(f.get('changed') for f in result['files'])
+            else:
+                changed = result.get('changed')
+            if changed and name is not None and name not in names:
                 names.append(name)
     return names

@@ -121,3 +121,16 @@ def test_without_the_plaintext_port_the_checks_use_the_tls_port(port, plaintext,
     assert m['client_ports'] == ([] if off else [2181]) + ([port] if tls else [])
     assert m['probe']['client'] == '127.0.0.1:2181'
     assert m['probe']['secure_client'] == ('10.1.2.3:%d' % port if tls else None)
+
+
+def test_changed_instances_count_the_files_of_zk_files_not_its_directories():
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import changed_instances
+    inst = [dict(name='h/1'), dict(name='h/2')]
+    files = dict(results=[
+        # only a directory's mode changed: no restart
+        dict(changed=True, __zookeeper_instance=inst[0], directories=[dict(path='/d', changed=True)],
+             files=[dict(path='/d/myid', label='myid', changed=False)]),
+        dict(changed=True, __zookeeper_instance=inst[1], directories=[dict(path='/e', changed=False)],
+             files=[dict(path='/e/myid', label='myid', changed=False), dict(path='/u', label='unit', changed=True)]),
+    ])
+    assert changed_instances([files]) == ['h/2']
