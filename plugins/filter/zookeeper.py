@@ -24,7 +24,12 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model 
     restart_order,
     restart_plan,
 )
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import invalid_sources, stale_rules, wanted_rules
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import (
+    firewalld_changes,
+    invalid_sources,
+    stale_rules,
+    wanted_rules,
+)
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import config_keys, switch_steps
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import (
@@ -92,6 +97,10 @@ def zookeeper_stale_rich_rules(current, wanted, local):
     return stale_rules(list(current), list(wanted), list(local))
 
 
+def zookeeper_firewalld_changes(local, firewalld, wanted, client_sources):
+    return firewalld_changes(list(local), firewalld, list(wanted), list(client_sources or []))
+
+
 def zookeeper_status_table(status, members):
     return status_table(list(members), dict(status))
 
@@ -146,6 +155,7 @@ class FilterModule(object):
             zookeeper_security_problems=zookeeper_security_problems,
             zookeeper_rich_rules=zookeeper_rich_rules,
             zookeeper_stale_rich_rules=zookeeper_stale_rich_rules,
+            zookeeper_firewalld_changes=zookeeper_firewalld_changes,
             zookeeper_invalid_sources=zookeeper_invalid_sources,
             zookeeper_status_table=zookeeper_status_table,
         )

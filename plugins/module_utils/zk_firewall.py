@@ -73,3 +73,33 @@ def stale_rules(current, wanted, local):
         if match and int(match.group(3)) in ports and line not in keep:
             stale.append(line)
     return stale
+
+
+def firewalld_changes(local, firewalld, wanted, client_sources):
+    """What the role's firewalld tasks still have to do, given what firewalld holds now.
+
+    ``firewalld`` is zk_host_info's answer: ``runtime`` and ``permanent`` each hold ``ports`` (``2181/tcp``) and
+    ``rich_rules``, or are None when firewalld could not be read. A port or rule counts as there only when it is in
+    both; unknown state counts as "maybe there", so every port and rule is then handed to ansible.posix.firewalld,
+    which decides, and no rule is called stale."""
+    runtime = (firewalld or {}).get('runtime')
+    permanent = (firewalld or {}).get('permanent')
+    known = runtime is not None and permanent is not None
+    ports_both = set(runtime['ports']).intersection(permanent['ports']) if known else set()
+    ports_any = set(runtime['ports']).union(permanent['ports']) if known else None
+    rules_both = set(runtime['rich_rules']).intersection(permanent['rich_rules']) if known else set()
+    ports = []
+    for inst in local:
+        ports.extend(p for p in client_ports(inst) if p not in ports)
+    plaintext_off = [int(i['client_port']) for i in local if not i.get('plaintext', True)]
+
+    def there(port):
+        return ports_any is None or '%d/tcp' % port in ports_any
+
+    return dict(
+        open_ports=[] if client_sources else [p for p in ports if '%d/tcp' % p not in ports_both],
+        close_plaintext_ports=[p for p in plaintext_off if there(p)],
+        close_open_ports=[p for p in ports if there(p)] if client_sources else [],
+        add_rules=[r for r in wanted if r not in rules_both],
+        stale_rules=stale_rules(permanent['rich_rules'], wanted, local) if known else [],
+    )

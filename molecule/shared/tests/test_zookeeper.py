@@ -109,3 +109,21 @@ def test_firewall_client_port_open_quorum_ports_members_only(host, modes):
         assert _connect(peer, me, 2888)
         assert not _connect(client, me, 2888), 'quorum port must be closed to non-members'
     assert host.run('firewall-cmd --state').stdout.strip() == 'running'
+
+
+def test_firewall_permanent_rules_are_the_runtime_rules(host):
+    """A reboot or firewall-cmd --reload keeps what runs now: the role writes both, and repairs either one alone
+    (the default scenario's side effect removes rules from one of them on random members first)."""
+    if host.ansible.get_variables().get('zookeeper_firewall') != 'firewalld':
+        pytest.skip('this scenario does not manage firewalld')
+    for what in ('--list-ports', '--list-rich-rules'):
+        runtime = set(host.check_output('firewall-cmd %s' % what).split('\n'))
+        permanent = set(host.check_output('firewall-cmd --permanent %s' % what).split('\n'))
+        assert runtime == permanent, what
+    assert '2181/tcp' in host.check_output('firewall-cmd --list-ports').split()
+
+
+def test_service_user_has_no_login_shell_and_lives_in_the_data_dir(host):
+    entry = host.check_output('getent passwd zookeeper').split(':')
+    assert entry[5] == host.ansible.get_variables().get('zookeeper_data_dir', '/var/lib/zookeeper')
+    assert entry[6] == '/usr/sbin/nologin'

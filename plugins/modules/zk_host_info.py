@@ -1,0 +1,300 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) zkops.zookeeper contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: zk_host_info
+short_description: Read in one call which packages, user, group, units, firewalld rules and alternatives a host has
+version_added: 0.3.0
+description:
+  - Reads what the zkops.zookeeper.zookeeper role would otherwise ask about in a dozen separate calls on the host,
+    which packages are installed, the service user and group, whether systemd units are active and enabled, the ports
+    and rich rules of a firewalld zone (runtime and permanent), and where alternatives point.
+  - The role skips the tasks whose outcome this already shows, so a rerun with nothing to change is quick. Whatever
+    it cannot tell for sure is reported as not there (a package missing, a unit neither active nor enabled, firewalld
+    rules unknown), and the role then runs the task that makes it so.
+  - Read-only.
+author:
+  - zkops.zookeeper contributors (@zkops)
+requirements:
+  - C(dpkg-query) or C(rpm) for O(packages); C(systemctl) for O(units).
+  - For O(firewalld_zone), the C(firewall) Python package that comes with firewalld, or else C(firewall-cmd).
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so it runs normally in check mode.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+  idempotent:
+    support: full
+    description: Reading changes nothing.
+options:
+  packages:
+    description:
+      - Package names to look up with C(dpkg-query) (Debian family) or C(rpm).
+      - A name with a version, an architecture or a pattern (any of C(:=<>*?[]()) and spaces) is always reported
+        missing, so the package manager decides.
+    type: list
+    elements: str
+    default: []
+  user:
+    description: A user to look up.
+    type: str
+  group:
+    description: A group to look up.
+    type: str
+  units:
+    description: systemd units to look up (C(zookeeper) means C(zookeeper.service)).
+    type: list
+    elements: str
+    default: []
+  firewalld_zone:
+    description:
+      - A firewalld zone whose ports and rich rules to read, runtime and permanent, when firewalld runs.
+      - Not given, firewalld is not read.
+    type: str
+  alternatives:
+    description: Names of alternatives (C(update-alternatives)) whose current value to read.
+    type: list
+    elements: str
+    default: []
+  alternatives_dir:
+    description: Where the alternatives' links are.
+    type: path
+    default: /etc/alternatives
+'''
+
+EXAMPLES = r'''
+- name: What is installed and running here
+  zkops.zookeeper.zk_host_info:
+    packages: [default-jre-headless, zookeeper]
+    user: zookeeper
+    group: zookeeper
+    units: [zookeeper, firewalld]
+    firewalld_zone: public
+    alternatives: [zookeeper-conf]
+  register: host
+
+- name: Install only what is missing
+  ansible.builtin.apt:
+    name: "{{ host.packages_missing }}"
+  when: host.packages_missing | length > 0
+'''
+
+RETURN = r'''
+packages_missing:
+  description: The names of O(packages) that are not installed, in the order given.
+  returned: always
+  type: list
+  elements: str
+  sample: [zookeeper]
+user:
+  description: O(user) as the system knows it, or null when it does not exist (or was not asked for).
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The user name.
+      type: str
+    group:
+      description: The name of its primary group (its number when the group has no name).
+      type: str
+    home:
+      description: Its home directory.
+      type: str
+    shell:
+      description: Its login shell.
+      type: str
+group_exists:
+  description: Whether O(group) exists (false when not asked for).
+  returned: always
+  type: bool
+units:
+  description: For each of O(units), whether it is active and whether it is enabled (C(UnitFileState=enabled)).
+  returned: always
+  type: dict
+  sample: {zookeeper: {active: true, enabled: true}}
+firewalld:
+  description:
+    - The zone's ports (C(2181/tcp)) and rich rules, runtime and permanent, when firewalld runs.
+    - Null when O(firewalld_zone) is not given. RV(firewalld.runtime) and RV(firewalld.permanent) are null when
+      firewalld does not run or cannot be read.
+  returned: always
+  type: dict
+  contains:
+    running:
+      description: Whether the firewalld unit is active.
+      type: bool
+    enabled:
+      description: Whether the firewalld unit is enabled.
+      type: bool
+    runtime:
+      description: C(ports) and C(rich_rules) of the zone now.
+      type: dict
+    permanent:
+      description: C(ports) and C(rich_rules) of the zone in the permanent configuration.
+      type: dict
+check_mode:
+  description:
+    - Whether this ran in check mode. Unlike C(ansible_check_mode), which reflects C(--check) only, this also
+      reflects the C(check_mode) keyword on a play, role or block.
+  returned: always
+  type: bool
+alternatives:
+  description: For each of O(alternatives), the path it points to now, or null.
+  returned: always
+  type: dict
+  sample: {zookeeper-conf: /etc/zookeeper/conf_zkops}
+'''
+
+import grp
+import os
+import pwd
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_host_state import (
+    installed_from_dpkg,
+    installed_from_rpm,
+    missing_packages,
+    plain_names,
+    port_strings,
+    units_from_systemctl_show,
+)
+
+
+def read_packages(module, names):
+    plain = plain_names(names)
+    installed = set()
+    if plain:
+        dpkg, rpm = module.get_bin_path('dpkg-query'), module.get_bin_path('rpm')
+        if dpkg:
+            # exits 1 when some name is unknown, after printing the others
+            _rc, out, _err = module.run_command([dpkg, '-W', '-f', '${Package}\t${db:Status-Abbrev}\n', '--'] + plain)
+            installed = installed_from_dpkg(out)
+        elif rpm:
+            _rc, out, _err = module.run_command([rpm, '-q', '--qf', '%{NAME}\n'] + plain)
+            installed = installed_from_rpm(out, plain)
+    return missing_packages(names, installed)
+
+
+def read_user(name):
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return None
+    try:
+        group = grp.getgrgid(entry.pw_gid).gr_name
+    except KeyError:
+        group = str(entry.pw_gid)
+    return dict(name=entry.pw_name, group=group, home=entry.pw_dir, shell=entry.pw_shell)
+
+
+def group_exists(name):
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def read_units(module, names):
+    names = list(dict.fromkeys(names))
+    unknown = dict((n, dict(active=False, enabled=False)) for n in names)
+    systemctl = module.get_bin_path('systemctl')
+    if not names or not systemctl:
+        return unknown
+    rc, out, _err = module.run_command([systemctl, 'show', '-p', 'ActiveState', '-p', 'UnitFileState', '--'] + names)
+    return units_from_systemctl_show(out, names) if rc == 0 else unknown
+
+
+def _zone_with_client(zone):
+    from firewall.client import FirewallClient  # comes with firewalld; the caller falls back to firewall-cmd
+    fw = FirewallClient()
+    if not fw.connected:
+        raise RuntimeError('firewalld is not reachable over D-Bus')
+    permanent = fw.config().getZoneByName(zone).getSettings()
+    return (dict(ports=port_strings(fw.getPorts(zone)), rich_rules=list(fw.getRichRules(zone))),
+            dict(ports=port_strings(permanent.getPorts()), rich_rules=list(permanent.getRichRules())))
+
+
+def _zone_with_command(module, zone):
+    cmd = module.get_bin_path('firewall-cmd', required=True)
+    found = []
+    for scope in ([], ['--permanent']):
+        lists = {}
+        for key, flag in (('ports', '--list-ports'), ('rich_rules', '--list-rich-rules')):
+            rc, out, err = module.run_command([cmd, '--zone', zone, flag] + scope)
+            if rc != 0:
+                raise RuntimeError(err.strip() or out.strip())
+            lists[key] = sorted(out.split()) if key == 'ports' else [r for r in out.splitlines() if r.strip()]
+        found.append(lists)
+    return found[0], found[1]
+
+
+def read_firewalld(module, zone, unit):
+    result = dict(running=unit['active'], enabled=unit['enabled'], runtime=None, permanent=None)
+    if unit['active']:
+        try:
+            result['runtime'], result['permanent'] = _zone_with_client(zone)
+        except Exception:  # pylint: disable=broad-except  # no python3-firewall, D-Bus not ready, ...
+            try:
+                result['runtime'], result['permanent'] = _zone_with_command(module, zone)
+            except (RuntimeError, OSError):
+                pass  # unknown: the role's firewalld tasks read and decide themselves
+    return result
+
+
+def read_alternatives(names, base):
+    values = {}
+    for name in names:
+        try:
+            values[name] = os.readlink(os.path.join(base, name))
+        except OSError:
+            values[name] = None
+    return values
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            packages=dict(type='list', elements='str', default=[]),
+            user=dict(type='str'),
+            group=dict(type='str'),
+            units=dict(type='list', elements='str', default=[]),
+            firewalld_zone=dict(type='str'),
+            alternatives=dict(type='list', elements='str', default=[]),
+            alternatives_dir=dict(type='path', default='/etc/alternatives'),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    for key in ('user', 'group', 'firewalld_zone'):
+        if p[key] is not None and not p[key].strip():
+            module.fail_json(msg='%s must not be empty when given' % key)
+    for key in ('packages', 'units', 'alternatives'):
+        empty = [v for v in p[key] if not v or not v.strip() or (key == 'alternatives' and '/' in v)]
+        if empty:
+            module.fail_json(msg='%s holds an invalid name: %r' % (key, empty[0]))
+    zone = p['firewalld_zone']
+    # one systemctl call for the units and firewalld
+    units = read_units(module, p['units'] + (['firewalld'] if zone and 'firewalld' not in p['units'] else []))
+    module.exit_json(
+        changed=False,
+        check_mode=module.check_mode,
+        packages_missing=read_packages(module, p['packages']),
+        user=read_user(p['user']) if p['user'] else None,
+        group_exists=group_exists(p['group']) if p['group'] else False,
+        units=dict((n, units[n]) for n in p['units']),
+        firewalld=read_firewalld(module, zone, units['firewalld']) if zone else None,
+        alternatives=read_alternatives(p['alternatives'], p['alternatives_dir']),
+    )
+
+
+if __name__ == '__main__':
+    main()
