@@ -248,7 +248,8 @@ def main():
         files.append(result)
         diffs.extend(file_diffs)
     changed = any(r['changed'] for r in directories + files)
-    module.exit_json(changed=changed, directories=directories, files=files, diff=diffs)
+    # the before and after texts are returned only when they are asked for (--diff)
+    module.exit_json(changed=changed, directories=directories, files=files, **(dict(diff=diffs) if module._diff else {}))
 
 
 if __name__ == '__main__':

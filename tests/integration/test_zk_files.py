@@ -132,3 +132,15 @@ def test_a_secret_is_never_shown(tmp_path):
     assert (tmp_path / 'conf' / 'jaas.conf').read_text() == 'password=%s\n' % secret
     assert secret not in text
     assert 'visible-text' in text and '(secret content hidden)' in text
+
+
+def test_before_and_after_texts_are_returned_only_with_diff(tmp_path):
+    path = str(tmp_path / 'zoo.cfg')
+    with open(path, 'w') as handle:
+        handle.write('tickTime=2000\n')
+    args = dict(files=[dict(path=path, content='tickTime=3000\n', owner='root', group='root', mode='0644')])
+    plain = run_module_process('zk_files', args)
+    assert plain['changed'] is True and 'diff' not in plain, plain
+    args['files'][0]['content'] = 'tickTime=4000\n'
+    with_diff = run_module_process('zk_files', args, diff=True)
+    assert [d['after'] for d in with_diff['diff'] if 'after_header' in d] == ['tickTime=4000\n']
