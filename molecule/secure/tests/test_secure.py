@@ -183,6 +183,13 @@ def test_every_member_runs_tls_only_and_requires_sasl(name):
     for path in (CONF + '/tls/keystore.pem', CONF + '/jaas.conf'):
         f = h.file(path)
         assert (f.user, f.group, oct(f.mode)) == ('root', 'zookeeper', '0o640'), path
+    # The running server has loaded that zoo.cfg (even the member the interrupted switch left down):
+    # it started after zoo.cfg was last written, and no restart is owed.
+    pid = h.check_output('systemctl show -p MainPID --value zookeeper').strip()
+    now, running_for, written = h.check_output(
+        'date +%%s; ps -o etimes= -p %s; stat -c %%Y %s/zoo.cfg' % (pid, CONF)).split()
+    assert int(now) - int(running_for) >= int(written) - 1, (name, now, running_for, written)
+    assert not h.file(CONF + '/zkops-restart-owed').exists
 
 
 def _probe(name, target, port, tls):
