@@ -109,7 +109,7 @@ def build_members(hosts, hostvars, defaults=None):
                             secure_client_port=secure_port),
                 # zk_server_info reads both client ports: the plaintext one may be turned off (or not yet).
                 probe=dict(name=name, config=conf_dir + '/zoo.cfg', data_dir=data_dir, client=local_plain,
-                           secure_client=secure_client),
+                           secure_client=secure_client, data_log_dir=(log_dir + sub) if log_dir else None),
             ))
     return out
 

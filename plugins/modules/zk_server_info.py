@@ -51,6 +51,9 @@ options:
         description: C(host:port) where it answers C(srvr).
         type: str
         required: true
+      data_log_dir:
+        description: Its C(dataLogDir), when the transaction logs are kept apart; read with O(scan_logs).
+        type: path
       secure_client:
         description:
           - C(host:port) of its TLS client port (C(secureClientPort)), read with O(use_tls) and the TLS options.
@@ -72,6 +75,13 @@ options:
   key:
     description: Private key (PEM) of O(cert); may be the same file when it holds both.
     type: path
+  scan_logs:
+    description:
+      - Also read the newest complete snapshot and the transaction logs after it, entry by entry, for the zxid the
+        files replay to (RV(instances[].logged_zxid)). This reads the data files and costs time with large logs; the
+        zkops.zookeeper.recover playbook uses it to find the member whose data is newest.
+    type: bool
+    default: false
   timeout:
     description: Seconds to wait for each C(srvr) answer.
     type: float
@@ -139,6 +149,15 @@ instances:
     has_data:
       description: True when the dataDir holds any transaction (RV(instances[].data_zxid) > 0).
       type: bool
+    logged_zxid:
+      description:
+        - With O(scan_logs), the zxid the data files replay to (hexadecimal), the last whole transaction logged;
+          null without complete data.
+      type: str
+    data_problems:
+      description: With O(scan_logs), what is wrong with the files that would be replayed (a damaged or missing log).
+      type: list
+      elements: str
     mode:
       description: What C(srvr) reports (leader, follower, observer, standalone, not-serving, unreachable).
       type: str
@@ -172,6 +191,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import (
     static_digest,
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import split_hosts, tls_context
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_datadir import newest_state, zxid_hex
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import server_status
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import stages_of
 
@@ -204,7 +224,7 @@ def data_zxid(data_dir):
     return top
 
 
-def read_instance(inst, timeout, context=None):
+def read_instance(inst, timeout, context=None, scan_logs=False):
     text = _read(inst['config'])
     info = dict(name=inst['name'], form='none', servers={}, version=None, dynamic_file=None, static_digest=None,
                 quorum_stages=stages_of({}), myid=None, data_zxid=0, has_data=False, mode=None, zxid=None,
@@ -229,6 +249,9 @@ def read_instance(inst, timeout, context=None):
     info['myid'] = myid.strip() if myid is not None else None
     info['data_zxid'] = data_zxid(inst['data_dir'])
     info['has_data'] = info['data_zxid'] > 0
+    if scan_logs:
+        state = newest_state(inst['data_dir'], inst.get('data_log_dir'))
+        info.update(logged_zxid=zxid_hex(state['zxid']), data_problems=state['problems'])
     host, port = split_hosts(inst['client'])[0]
     status = server_status(host, port, timeout)
     info.update(mode=status['mode'], zxid=status['zxid'], tls_mode=None)
@@ -250,7 +273,9 @@ def main():
                 data_dir=dict(type='path', required=True),
                 client=dict(type='str', required=True),
                 secure_client=dict(type='str'),
+                data_log_dir=dict(type='path'),
             )),
+            scan_logs=dict(type='bool', default=False),
             use_tls=dict(type='bool', default=False),
             ca=dict(type='path'),
             cert=dict(type='path'),
@@ -269,7 +294,8 @@ def main():
     results = []
     for inst in module.params['instances']:
         try:
-            results.append(dict(read_instance(inst, module.params['timeout'], context), tls_problem=tls_problem))
+            results.append(dict(read_instance(inst, module.params['timeout'], context, module.params['scan_logs']),
+                                tls_problem=tls_problem))
         except (ConfigError, ValueError) as e:
             module.fail_json(msg='Instance %s (%s): %s' % (inst['name'], inst['config'], e))
     module.exit_json(changed=False, instances=results)
