@@ -36,6 +36,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settin
     security_problems,
     subject_alt_names,
 )
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_rebuild import recover_plan, restore_plan
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_status_report import status_table
 
 
@@ -136,6 +137,17 @@ def zookeeper_super_digest(password, user='super'):
     return '%s:%s' % (user, base64.b64encode(raw).decode('ascii'))
 
 
+def zookeeper_rebuild_plan(members, infos, kind, manifest=None, force=False, superuser=False):
+    """``kind``: restore or recover; ``infos``: zk_server_info entries (a list, or a dict by instance name)."""
+    if not isinstance(infos, dict):
+        infos = dict((i['name'], i) for i in infos)
+    if kind == 'restore':
+        return restore_plan(list(members), infos, dict(manifest or {}), bool(force), bool(superuser))
+    if kind == 'recover':
+        return recover_plan(list(members), infos, bool(superuser))
+    raise AnsibleFilterError('zookeeper_rebuild_plan: kind must be restore or recover, got %r' % (kind,))
+
+
 class FilterModule(object):
     def filters(self):
         return dict(
@@ -158,4 +170,5 @@ class FilterModule(object):
             zookeeper_firewalld_changes=zookeeper_firewalld_changes,
             zookeeper_invalid_sources=zookeeper_invalid_sources,
             zookeeper_status_table=zookeeper_status_table,
+            zookeeper_rebuild_plan=zookeeper_rebuild_plan,
         )

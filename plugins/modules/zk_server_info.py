@@ -164,6 +164,9 @@ instances:
     zxid:
       description: Last zxid the running server processed, or null.
       type: str
+    node_count:
+      description: Znodes of the running server's tree, as C(srvr) counts them, or null.
+      type: int
     tls_mode:
       description: What C(srvr) reports on O(instances[].secure_client) over TLS, or null when it was not read.
       type: str
@@ -254,13 +257,13 @@ def read_instance(inst, timeout, context=None, scan_logs=False):
         info.update(logged_zxid=zxid_hex(state['zxid']), data_problems=state['problems'])
     host, port = split_hosts(inst['client'])[0]
     status = server_status(host, port, timeout)
-    info.update(mode=status['mode'], zxid=status['zxid'], tls_mode=None)
+    info.update(mode=status['mode'], zxid=status['zxid'], node_count=status['node_count'], tls_mode=None)
     if context is not None and inst.get('secure_client'):
         host, port = split_hosts(inst['secure_client'])[0]
         secure = server_status(host, port, timeout, context)
         info['tls_mode'] = secure['mode']
         if status['mode'] not in SERVING and secure['mode'] in SERVING:
-            info.update(mode=secure['mode'], zxid=secure['zxid'])
+            info.update(mode=secure['mode'], zxid=secure['zxid'], node_count=secure['node_count'])
     return info
 
 
