@@ -36,7 +36,9 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settin
     security_problems,
     subject_alt_names,
 )
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_rebuild import recover_plan, restore_plan
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_rebuild import backup_plan, recover_plan, restore_plan
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_settings import (
+    path_problems, settings_problems, unit_problems)
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_status_report import status_table
 
 
@@ -141,11 +143,25 @@ def zookeeper_rebuild_plan(members, infos, kind, manifest=None, force=False, sup
     """``kind``: restore or recover; ``infos``: zk_server_info entries (a list, or a dict by instance name)."""
     if not isinstance(infos, dict):
         infos = dict((i['name'], i) for i in infos)
+    if kind == 'backup':
+        return backup_plan(list(members), infos)
     if kind == 'restore':
         return restore_plan(list(members), infos, dict(manifest or {}), bool(force), bool(superuser))
     if kind == 'recover':
         return recover_plan(list(members), infos, bool(superuser))
-    raise AnsibleFilterError('zookeeper_rebuild_plan: kind must be restore or recover, got %r' % (kind,))
+    raise AnsibleFilterError('zookeeper_rebuild_plan: kind must be backup, restore or recover, got %r' % (kind,))
+
+
+def zookeeper_preflight(values, inventory_hosts=None, host_state=None, services=None):
+    """``values``: the role's variables by name. Without ``host_state``, checks the values; with it (zk_host_info's
+    result), checks the directories and units it read. Returns dict(problems, warnings)."""
+    values = dict(values)
+    if host_state is None:
+        return settings_problems(values, list(inventory_hosts) if inventory_hosts is not None else None)
+    problems = path_problems(values, host_state.get('paths') or {})
+    for service in services or []:
+        problems.extend(unit_problems(service, (host_state.get('units') or {}).get(service)))
+    return dict(problems=problems, warnings=[])
 
 
 class FilterModule(object):
@@ -171,4 +187,5 @@ class FilterModule(object):
             zookeeper_invalid_sources=zookeeper_invalid_sources,
             zookeeper_status_table=zookeeper_status_table,
             zookeeper_rebuild_plan=zookeeper_rebuild_plan,
+            zookeeper_preflight=zookeeper_preflight,
         )

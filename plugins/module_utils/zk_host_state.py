@@ -49,7 +49,8 @@ def missing_packages(names, installed):
 
 
 def units_from_systemctl_show(stdout, names):
-    """{name: {active, enabled}} from `systemctl show -p ActiveState -p UnitFileState -- names`.
+    """{name: {active, enabled, fragment_path, description}} from `systemctl show -p ActiveState -p UnitFileState
+    -p FragmentPath -p Description -- names`.
 
     systemctl prints one block per unit, in the order given, separated by an empty line. A unit it does not know
     is inactive and not enabled; anything unreadable is reported as neither."""
@@ -67,7 +68,8 @@ def units_from_systemctl_show(stdout, names):
         blocks.append(current)
     if len(blocks) != len(names):
         return dict((n, dict(active=False, enabled=False)) for n in names)
-    return dict((n, dict(active=b.get('ActiveState') == 'active', enabled=b.get('UnitFileState') == 'enabled'))
+    return dict((n, dict(active=b.get('ActiveState') == 'active', enabled=b.get('UnitFileState') == 'enabled',
+                         fragment_path=b.get('FragmentPath') or None, description=b.get('Description') or None))
                 for n, b in zip(names, blocks))
 
 

@@ -45,6 +45,18 @@ def _common(members, infos, errors):
     return participants
 
 
+def backup_plan(members, infos):
+    """The member a backup copies its files from: a serving follower first, then an observer, a standalone server,
+    the leader; the lowest id among equals. Returns dict(seed, errors)."""
+    order = ('follower', 'observer', 'standalone', 'leader')
+    serving = [m for m in members if infos.get(m['name'], {}).get('mode') in order]
+    if not serving:
+        return dict(seed=None, errors=['no member serves (%s); a backup is taken from a serving member.' % ', '.join(
+            '%s: %s' % (m['name'], infos.get(m['name'], {}).get('mode') or 'not read') for m in members)])
+    best = sorted(serving, key=lambda m: (order.index(infos[m['name']]['mode']), int(m['id'])))[0]
+    return dict(seed=best['name'], errors=[])
+
+
 def restore_plan(members, infos, manifest, force=False, superuser=False):
     """Whether the inventory's ensemble may be rebuilt from a backup, and from which seed.
     ``infos``: name -> zk_server_info entry (with node_count from srvr when serving).

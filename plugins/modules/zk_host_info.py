@@ -67,6 +67,13 @@ options:
     description: Where the alternatives' links are.
     type: path
     default: /etc/alternatives
+  paths:
+    description:
+      - Paths to look at; for each, whether it exists, whether it is a directory, and the names in it. The role
+        refuses to take over a directory that holds anything but ZooKeeper's and its own files.
+    type: list
+    elements: path
+    default: []
 '''
 
 EXAMPLES = r'''
@@ -115,10 +122,14 @@ group_exists:
   returned: always
   type: bool
 units:
-  description: For each of O(units), whether it is active and whether it is enabled (C(UnitFileState=enabled)).
+  description:
+    - For each of O(units), whether it is active and whether it is enabled (C(UnitFileState=enabled)), the file it
+      is loaded from (C(fragment_path), null when the unit does not exist), its C(description), and whether that file
+      mentions ZooKeeper (C(mentions_zookeeper)).
   returned: always
   type: dict
-  sample: {zookeeper: {active: true, enabled: true}}
+  sample: {zookeeper: {active: true, enabled: true, fragment_path: /etc/systemd/system/zookeeper.service,
+                       description: Apache ZooKeeper server 1, mentions_zookeeper: true}}
 firewalld:
   description:
     - The zone's ports (C(2181/tcp)) and rich rules, runtime and permanent, when firewalld runs.
@@ -150,6 +161,11 @@ alternatives:
   returned: always
   type: dict
   sample: {zookeeper-conf: /etc/zookeeper/conf_zkops}
+paths:
+  description: For each of O(paths), C(exists), C(is_dir) and C(entries) (the names in it, sorted, at most 50).
+  returned: always
+  type: dict
+  sample: {/var/lib/zookeeper: {exists: true, is_dir: true, entries: [myid, version-2]}}
 '''
 
 import grp
@@ -209,8 +225,36 @@ def read_units(module, names):
     systemctl = module.get_bin_path('systemctl')
     if not names or not systemctl:
         return unknown
-    rc, out, _err = module.run_command([systemctl, 'show', '-p', 'ActiveState', '-p', 'UnitFileState', '--'] + names)
-    return units_from_systemctl_show(out, names) if rc == 0 else unknown
+    rc, out, _err = module.run_command([systemctl, 'show', '-p', 'ActiveState', '-p', 'UnitFileState', '-p',
+                                        'FragmentPath', '-p', 'Description', '--'] + names)
+    units = units_from_systemctl_show(out, names) if rc == 0 else unknown
+    for unit in units.values():
+        unit['mentions_zookeeper'] = 'zookeeper' in (_read_text(unit.get('fragment_path')) or '').lower()
+    return units
+
+
+def _read_text(path):
+    if not path:
+        return None
+    try:
+        with open(path) as f:
+            return f.read(65536)
+    except (IOError, OSError, UnicodeDecodeError):
+        return None
+
+
+def read_paths(paths):
+    """Whether each path exists, is a directory, and the names in it (at most 50)."""
+    found = {}
+    for path in paths:
+        entry = dict(exists=os.path.lexists(path), is_dir=os.path.isdir(path), entries=[])
+        if entry['is_dir']:
+            try:
+                entry['entries'] = sorted(os.listdir(path))[:50]
+            except OSError:
+                pass
+        found[path] = entry
+    return found
 
 
 def _zone_with_client(zone):
@@ -270,6 +314,7 @@ def main():
             firewalld_zone=dict(type='str'),
             alternatives=dict(type='list', elements='str', default=[]),
             alternatives_dir=dict(type='path', default='/etc/alternatives'),
+            paths=dict(type='list', elements='path', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -293,6 +338,7 @@ def main():
         units=dict((n, units[n]) for n in p['units']),
         firewalld=read_firewalld(module, zone, units['firewalld']) if zone else None,
         alternatives=read_alternatives(p['alternatives'], p['alternatives_dir']),
+        paths=read_paths(p['paths']),
     )
 
 

@@ -37,16 +37,21 @@ def test_rpm_lists_only_the_installed_names():
 
 
 UNIT = st.fixed_dictionaries({'ActiveState': st.sampled_from(['active', 'inactive', 'failed', 'activating']),
-                              'UnitFileState': st.sampled_from(['enabled', 'disabled', 'static', '', 'masked'])})
+                              'UnitFileState': st.sampled_from(['enabled', 'disabled', 'static', '', 'masked']),
+                              'FragmentPath': st.sampled_from(['', '/etc/systemd/system/zk.service',
+                                                               '/lib/systemd/system/dbus.service']),
+                              'Description': st.sampled_from(['', 'D-Bus System Message Bus', 'Apache ZooKeeper'])})
 
 
 @given(st.lists(st.tuples(NAMES, UNIT), min_size=1, max_size=5, unique_by=lambda t: t[0]))
 def test_units_are_read_in_the_order_given_and_anything_else_is_neither(units):
-    out = '\n'.join('ActiveState=%s\nUnitFileState=%s\n' % (u['ActiveState'], u['UnitFileState']) for _n, u in units)
+    out = '\n'.join('ActiveState=%s\nUnitFileState=%s\nFragmentPath=%s\nDescription=%s\n'
+                    % (u['ActiveState'], u['UnitFileState'], u['FragmentPath'], u['Description']) for _n, u in units)
     names = [n for n, _u in units]
     got = units_from_systemctl_show(out, names)
     for name, unit in units:
-        assert got[name] == dict(active=unit['ActiveState'] == 'active', enabled=unit['UnitFileState'] == 'enabled')
+        assert got[name] == dict(active=unit['ActiveState'] == 'active', enabled=unit['UnitFileState'] == 'enabled',
+                                 fragment_path=unit['FragmentPath'] or None, description=unit['Description'] or None)
     # one block short (systemctl said something else): nothing is taken as active or enabled
     short = units_from_systemctl_show(out.rsplit('ActiveState', 1)[0], names)
     assert all(not u['active'] and not u['enabled'] for u in short.values())

@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_rebuild import (
-    EMPTY_TREE_NODES, SERVING, recover_plan, restore_plan)
+    EMPTY_TREE_NODES, SERVING, backup_plan, recover_plan, restore_plan)
 
 MODES = st.sampled_from(['leader', 'follower', 'observer', 'standalone', 'not-serving', 'unreachable', None])
 
@@ -86,3 +86,19 @@ def test_unread_member_damaged_winner_and_pseudo_cluster_are_refused():
     multi = [dict(m, name=m['host'] + '/1') for m in members]
     plan = recover_plan(multi, dict((m['name'], infos[m['host']]) for m in multi), True)
     assert any('pseudo-cluster' in e for e in plan['errors'])
+
+
+@given(ensembles())
+def test_backup_copies_a_serving_member_a_follower_first(ens):
+    members, infos = ens
+    plan = backup_plan(members, infos)
+    serving = [m for m in members if infos[m['name']]['mode'] in SERVING]
+    if not serving:
+        assert plan['seed'] is None and plan['errors']
+        return
+    mode = infos[plan['seed']]['mode']
+    assert mode in SERVING
+    if any(infos[m['name']]['mode'] == 'follower' for m in members):
+        assert mode == 'follower'
+    elif mode == 'leader':
+        assert all(infos[m['name']]['mode'] not in ('observer', 'standalone') for m in members)
