@@ -163,10 +163,13 @@ def check(module, workdir):
 
 
 def _chown_tree(module, path):
+    """Give ``path`` (a file, or a directory and everything in it) to owner and group."""
     p = module.params
-    for root, dirs, files in os.walk(path):
-        for name in [root] + [os.path.join(root, f) for f in files]:
+    names = [path] + [os.path.join(root, n) for root, dirs, files in os.walk(path) for n in dirs + files]
+    for name in names:
+        if p['owner']:
             module.set_owner_if_different(name, p['owner'], False)
+        if p['group']:
             module.set_group_if_different(name, p['group'], False)
 
 

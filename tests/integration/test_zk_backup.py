@@ -7,7 +7,9 @@
 - A restore moves the old data aside (never deletes it); a rerun with the same stamp changes nothing.
 - Retention keeps the newest N; check mode writes nothing.
 """
+import grp
 import io
+import pwd
 import json
 import os
 import random
@@ -177,7 +179,8 @@ def test_restore_moves_old_data_aside_and_rerun_changes_nothing(backup, tmp_path
     (conf / 'zoo.cfg').write_text('dataDir=%s\n' % data)
     (conf / 'zoo.cfg.dynamic.100000000').write_text('server.4=a:1:2\n')
     (conf / 'java.args').write_text('keep me')
-    args = dict(state='restored', archive=backup['archive'], data_dir=str(data), conf_dir=str(conf), stamp='s1')
+    args = dict(state='restored', archive=backup['archive'], data_dir=str(data), conf_dir=str(conf), stamp='s1',
+                owner='nobody', group='nogroup')
     check = run_module_process('zk_restore', args, check=True)
     assert check['changed'] and (data / 'version-2' / 'log.5').exists() and not (data / 'pre-restore-s1').exists()
     first = run_module_process('zk_restore', args)
@@ -188,6 +191,9 @@ def test_restore_moves_old_data_aside_and_rerun_changes_nothing(backup, tmp_path
     assert (conf / 'java.args').read_text() == 'keep me' and (data / 'myid').read_text() == '4\n'
     assert not (conf / 'zoo.cfg').exists()
     assert sorted(os.listdir(data / 'version-2')) == sorted(n.split('/')[1] for n in backup['manifest']['files'])
+    # The server's user owns what it must read (ZooKeeper takes an unreadable snapshot for none).
+    for path in [data / 'version-2'] + list((data / 'version-2').iterdir()):
+        assert (pwd.getpwuid(path.stat().st_uid).pw_name, grp.getgrgid(path.stat().st_gid).gr_name) == ('nobody', 'nogroup')
     second = run_module_process('zk_restore', args)
     assert not second['changed'], second
     assert (aside / 'data' / 'version-2' / 'log.5').read_bytes() == b'old log'
