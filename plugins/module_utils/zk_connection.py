@@ -97,6 +97,9 @@ def split_hosts(hosts):
             port = rest[1:]
         elif entry.count(':') == 1:
             host, port = entry.split(':')
+            if port == '':
+                raise ValueError("hosts entry '%s' has an empty port; write host:port, or the host alone for %d"
+                                 % (entry, DEFAULT_PORT))
         elif ':' in entry:
             raise ValueError("hosts entry '%s' looks like an IPv6 address: write it in brackets, as [%s]:2181"
                              % (entry, entry))
@@ -110,6 +113,8 @@ def split_hosts(hosts):
             raise ValueError("hosts entry '%s' has a port that is not a number" % entry)
         if not 0 < port < 65536:
             raise ValueError("hosts entry '%s' has a port out of range 1-65535" % entry)
+        if (host.lower(), port) in [(h.lower(), p) for h, p in result]:
+            raise ValueError("hosts '%s' lists %s:%d twice" % (hosts, host, port))
         result.append((host, port))
     return result
 
@@ -214,6 +219,10 @@ def zk_connect(module):
                           if params.get('sasl') else 'the server refused the credentials of auth')
             module.fail_json(msg="Could not connect to ZooKeeper at '%s': %s: %s"
                              % (params['hosts'], type(e).__name__, reason), exception=traceback.format_exc())
+        chroot = params['hosts'].partition('/')[2]
+        if chroot and client.exists('/') is None:
+            module.fail_json(msg="The chroot '/%s' of hosts '%s' does not exist on the server: create the znode /%s "
+                                 "first (without the chroot in hosts)." % (chroot, params['hosts'], chroot))
         yield client
     finally:
         try:

@@ -76,3 +76,23 @@ def units_from_systemctl_show(stdout, names):
 def port_strings(ports):
     """firewalld's (port, protocol) pairs as `port/protocol` strings, the form ansible.posix.firewalld takes."""
     return sorted('%s/%s' % (port, proto) for port, proto in ports)
+
+
+UNIT_DOWN_STATES = ('failed', 'inactive', 'deactivating')
+UNIT_DOWN_SUBSTATES = ('auto-restart', 'failed', 'dead', 'exited')
+
+
+def unit_down(now, before):
+    """Why a unit that should be starting or running is not (it exited, or crash-loops), or None.
+    ``now`` and ``before`` are dicts of `systemctl show -p ActiveState -p SubState -p NRestarts -p ExecMainStatus`
+    (``before``: when the wait began; its NRestarts counts the restarts already behind it)."""
+    restarts = int(now.get('NRestarts') or 0) - int((before or {}).get('NRestarts') or 0)
+    if now.get('ActiveState') in UNIT_DOWN_STATES or now.get('SubState') in UNIT_DOWN_SUBSTATES or restarts > 0:
+        return '%s/%s, exit status %s, restarted %d time(s) while waiting' % (
+            now.get('ActiveState') or '?', now.get('SubState') or '?', now.get('ExecMainStatus') or '?', max(restarts, 0))
+    return None
+
+
+def parse_show(stdout):
+    """`systemctl show -p ... unit` (one unit) as a dict."""
+    return dict(line.split('=', 1) for line in stdout.splitlines() if '=' in line)

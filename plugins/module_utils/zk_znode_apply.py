@@ -23,7 +23,9 @@ __metaclass__ = type
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_plan import BatchPlan, PlanError
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_spec import (
-    REQUEST_OVERHEAD,
+    CHECK_PROBE,
+    MULTI_OVERHEAD,
+    op_request_size,
     ZnodeError,
     acl_to_strings,
     build_diff,
@@ -104,21 +106,22 @@ class KazooReader(object):
 
 
 def op_size(op):
-    kind, path = op[0], op[1]
-    size = len(path.encode('utf-8')) + 32
-    if kind in ('create', 'set'):
-        size += len(op[2] or b'')
-    if kind == 'create':
-        size += sum(len(scheme) + len(ident) + 16 for scheme, ident, _bits in op[3])
-    return size
+    kind = op[0]
+    return op_request_size(kind, op[1], op[2] if kind in ('create', 'set') else None,
+                           op[3] if kind == 'create' else None)
 
 
-def chunks(ops, maxbuffer):
-    """Split (op, index) pairs into transactions that each fit in one request."""
-    budget = maxbuffer - REQUEST_OVERHEAD
+def chunks(ops, maxbuffer, reserve=0):
+    """Split (op, index) pairs into transactions that each fit in one request (less ``reserve`` bytes); an
+    operation that cannot fit in a request of its own (a create whose ACL tips it over) is refused, naming its item."""
+    budget = maxbuffer - MULTI_OVERHEAD - reserve
     out, current, size = [], [], 0
     for pair in ops:
         cost = op_size(pair[0])
+        if cost > budget:
+            raise PlanError(pair[1], "%s of '%s' would be a request of %d bytes with its path, ACL and headers, more "
+                                     "than jute_maxbuffer (%d bytes)" % (pair[0][0], pair[0][1],
+                                                                         cost + MULTI_OVERHEAD, maxbuffer))
         if current and size + cost > budget:
             out.append(current)
             current, size = [], 0
@@ -221,6 +224,11 @@ class ZnodeApplier(object):
         plan = BatchPlan(KazooReader(self.client)).plan(items)
         self._probe_acls(plan.acl_ops)
         pieces = chunks(plan.ops, self.maxbuffer)
+        if self.check_mode:
+            try:
+                pieces = chunks(plan.ops, self.maxbuffer, CHECK_PROBE)
+            except PlanError:
+                pieces = []   # fits a real request, but not with check mode's probe of /
         if self.check_mode and len(pieces) > 1:
             pieces = []   # later transactions depend on earlier ones; the plan alone predicts them
         for chunk in pieces:

@@ -160,11 +160,12 @@ class BatchPlan(object):
             acl = item['acl'] if item['acl'] is not None else OPEN_ACL
             self._create(path, data, acl, index)
             return True, (True, data, acl)
-        self._check_version(index, item, node)
         data_change = item['data'] is not None and item['data'] != node.data
         acl_change = item['acl'] is not None and not same_acl(item['acl'], node.acl)
         if not (data_change or acl_change):
+            # Already as asked: nothing is written, whatever its version (a rerun is ok, not BadVersion).
             return False, (True, node.data, node.acl)
+        self._check_version(index, item, node)
         new_data = item['data'] if data_change else node.data
         new_acl = item['acl'] if acl_change else node.acl
         if node.created:

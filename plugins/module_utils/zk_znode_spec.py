@@ -20,8 +20,10 @@ PERM_BITS = (('r', 1), ('w', 2), ('c', 4), ('d', 8), ('a', 16))
 ACL_SCHEMES = ('world', 'digest', 'ip', 'sasl', 'auth')
 # ZooKeeper's default jute.maxbuffer: the largest request a server accepts.
 JUTE_MAXBUFFER = 0xfffff
-# Room in one request for what is not data: headers, the path's length fields, the ACL.
-REQUEST_OVERHEAD = 1024
+# What a multi request carries besides its operations, as ZooKeeper reads it (jute): the request header
+# (xid, type) and the closing multi header (type, done, err). Check mode adds a check of / (CHECK_PROBE).
+MULTI_OVERHEAD = 8 + 9
+CHECK_PROBE = 9 + 4 + 1 + 4
 SYSTEM_TREE = '/zookeeper'
 
 
@@ -66,13 +68,27 @@ def validate_path(path, allow_system_tree=False):
     return path
 
 
+def op_request_size(kind, path, data=None, acl=None):
+    """Bytes one operation takes in a multi request: its multi header (type, done, err) and its record,
+    each string and buffer with its 4-byte length, as ZooKeeper's jute serializes them."""
+    size = 9 + 4 + len(path.encode('utf-8'))
+    if kind == 'create':
+        size += 4 + len(data or b'') + 4 + sum(12 + len(scheme) + len(ident) for scheme, ident, _bits in acl or []) + 4
+    elif kind == 'set':
+        size += 4 + len(data or b'') + 4
+    else:
+        size += 4   # delete, check: the version
+    return size
+
+
 def check_request_size(path, data, where, maxbuffer):
-    """Refuse data that cannot fit in one request of the server (jute.maxbuffer)."""
-    size = len(path.encode('utf-8')) + len(data or b'') + REQUEST_OVERHEAD
+    """Refuse data that cannot fit in one request of the server (jute.maxbuffer), even as the smallest write
+    (a set); a create, with its ACL, is checked exactly when the batch is planned."""
+    size = MULTI_OVERHEAD + op_request_size('set', path, data)
     if size > maxbuffer:
-        raise ZnodeSpecError("%s '%s': the value is %d bytes; with the path and %d bytes of request overhead it exceeds "
-                             "jute_maxbuffer (%d bytes), so the server would refuse it"
-                             % (where, path, len(data or b''), REQUEST_OVERHEAD, maxbuffer))
+        raise ZnodeSpecError("%s '%s': the value is %d bytes; the request would be %d bytes with its path and "
+                             "headers, more than jute_maxbuffer (%d bytes), so the server would refuse it"
+                             % (where, path, len(data or b''), size, maxbuffer))
 
 
 def parent_paths(path):

@@ -50,6 +50,15 @@ options:
     type: list
     elements: str
     default: []
+  units:
+    description:
+      - systemd units of servers in O(hosts) that run on the host where the module runs (for example a member that
+        was just restarted). With O(wait_for), the wait fails at once, instead of at O(timeout), when one of them exits
+        or crash-loops (failed, inactive, waiting to restart, or restarted while waiting); the message has its state,
+        exit status and the last lines of its journal.
+    type: list
+    elements: str
+    default: []
 notes:
   - O(auth) is accepted so that the connection options can be set once with C(module_defaults) for the whole group.
     C(srvr) needs no authentication, so it is ignored.
@@ -213,6 +222,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection impo
     split_hosts,
     zk_common_argument_spec,
 )
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_host_state import parse_show, unit_down
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import (
     FourLetterWordNotAllowed,
     condition_met,
@@ -253,6 +263,34 @@ def poll(hosts, per_server_timeout, tls_context, observers, want_sync):
     return servers, summarize(servers, observers, sync)
 
 
+UNIT_PROPERTIES = ['ActiveState', 'SubState', 'NRestarts', 'ExecMainStatus']
+
+
+def unit_states(module, units):
+    systemctl = module.get_bin_path('systemctl')
+    states = {}
+    for unit in units:
+        if not systemctl:
+            break
+        rc, out, _err = module.run_command([systemctl, 'show', '--'] + [a for p in UNIT_PROPERTIES for a in ('-p', p)]
+                                           + [unit])
+        if rc == 0:
+            states[unit] = parse_show(out)
+    return states
+
+
+def failed_units(module, units, before):
+    """Messages for the units that exited or crash-loop, with the tail of their journals."""
+    found = []
+    for unit, now in unit_states(module, units).items():
+        why = unit_down(now, before.get(unit))
+        if why:
+            journal = module.get_bin_path('journalctl')
+            tail = module.run_command([journal, '-u', unit, '-n', '15', '--no-pager', '-o', 'cat'])[1] if journal else ''
+            found.append('unit %s is %s; its journal ends:\n%s' % (unit, why, tail.strip()))
+    return found
+
+
 def normalise(entries):
     return ['%s:%d' % (h if ':' not in h else '[%s]' % h, p) for h, p in split_hosts(','.join(entries))] if entries else []
 
@@ -262,6 +300,7 @@ def main():
     argument_spec.update(
         wait_for=dict(type='str', choices=['serving', 'leader', 'quorum', 'synced']),
         observers=dict(type='list', elements='str', default=[]),
+        units=dict(type='list', elements='str', default=[]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
@@ -280,6 +319,8 @@ def main():
     wait_for = params['wait_for']
 
     deadline = time.time() + timeout
+    units_before = unit_states(module, params['units']) if wait_for else {}
+    down = []
     try:
         while True:
             remaining = max(deadline - time.time(), 0.5)
@@ -287,12 +328,18 @@ def main():
                                     observers, True)
             if not wait_for or condition_met(wait_for, servers, summary) or time.time() >= deadline:
                 break
+            down = failed_units(module, params['units'], units_before)
+            if down:
+                break
             time.sleep(min(1, max(deadline - time.time(), 0)))
     except FourLetterWordNotAllowed as e:
         module.fail_json(msg="The server refused 'srvr' (%s). Add srvr to 4lw.commands.whitelist in zoo.cfg"
                              " (zookeeper_4lw_whitelist in the zkops.zookeeper.zookeeper role)." % e)
 
     result = dict(changed=False, servers=servers, is_available=bool(summary['serving']), **summary)
+    if down:
+        module.fail_json(msg='ZooKeeper stopped before it reached %r (not waiting for the %s s timeout): %s'
+                             % (wait_for, timeout, ' '.join(down)), **result)
     if wait_for and not condition_met(wait_for, servers, summary):
         modes = ', '.join('%s=%s' % (s['server'], s['mode']) for s in servers)
         module.fail_json(msg="ZooKeeper did not reach '%s' within %s seconds: %s%s."

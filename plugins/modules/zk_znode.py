@@ -97,6 +97,8 @@ options:
     description:
       - Expected data version of the znode for an update or delete (compare-and-set). A write is refused with BadVersion when the node has another version.
       - V(-1) means any version. With O(state=present), a node that does not exist is not at any version, and the task fails.
+      - A node that already holds the wanted data and ACL is not written, so its version is not compared either; a rerun
+        after the write reports ok rather than BadVersion.
       - With O(recursive=true), the version is the one of the node itself; its children are deleted at any version.
     type: int
   allow_system_tree:
@@ -108,7 +110,8 @@ options:
   jute_maxbuffer:
     description:
       - The servers' C(jute.maxbuffer) in bytes, the largest request they accept.
-      - A value that cannot fit in one request (with its path and 1024 bytes of overhead) is refused before anything is written.
+      - A value that cannot fit in one request (with its path, ACL and the request headers, counted as ZooKeeper
+        serializes them) is refused before anything is written.
       - A batch is split into transactions that each fit.
     type: int
     default: 1048575

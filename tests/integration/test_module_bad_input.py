@@ -210,6 +210,11 @@ CASES = [
     ('batch-all-unchanged', 'zk_znode', dict(znodes=[dict(path='{p}/existing', value='v'), dict(path='{p}/parent')]),
      ok(False)),
     ('chroot-ok', 'zk_znode', dict(hosts='{hosts}{p}', path='/inside', value='1'), ok(True)),
+    ('chroot-missing', 'zk_znode', dict(hosts='{hosts}{p}/nochroot', path='/inside', value='1'),
+     fail("chroot '{p}/nochroot'", 'does not exist')),
+    ('version-already-as-asked-ok', 'zk_znode', dict(path='{p}/existing', value='v', version=7), ok(False)),
+    ('version-mismatch-on-change', 'zk_znode', dict(path='{p}/existing', value='w', version=7),
+     fail('BadVersion', "'{p}/existing'")),
     # -- connection -------------------------------------------------------------------------------------
     ('hosts-empty', 'zk_znode', dict(hosts='', path='{p}/a'), fail('hosts is empty')),
     ('hosts-blank', 'zk_znode', dict(hosts='  ', path='{p}/a'), fail('hosts is empty')),
@@ -237,6 +242,9 @@ CASES = [
     # -- zk_status --------------------------------------------------------------------------------------
     ('status-hosts-empty', 'zk_status', dict(hosts=''), fail('hosts is empty')),
     ('status-hosts-empty-entry', 'zk_status', dict(hosts='{hosts},'), fail('empty entry')),
+    ('status-host-twice', 'zk_status', dict(hosts='{hosts},{hosts}'), fail('twice')),
+    ('status-host-twice-case', 'zk_status', dict(hosts='LOCALHOST:2181,localhost:2181'), fail('twice')),
+    ('status-empty-port', 'zk_status', dict(hosts='127.0.0.1:'), fail("'127.0.0.1:'", 'empty port')),
     ('status-ipv6-unbracketed', 'zk_status', dict(hosts='fe80::1:2181'), fail('brackets')),
     ('status-port-range', 'zk_status', dict(hosts='127.0.0.1:65536'), fail('1-65535')),
     ('status-timeout-zero', 'zk_status', dict(hosts='{hosts}', timeout=0), fail('more than 0')),

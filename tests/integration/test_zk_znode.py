@@ -2,6 +2,7 @@
 import base64
 
 from ansible_runner import run_module
+from module_process import run_module_process
 from kazoo.client import KazooClient
 from kazoo.security import make_digest_acl_credential
 
@@ -219,3 +220,31 @@ def test_batch_later_items_see_earlier_ones(standalone, prefix):
     assert [r['exists'] for r in res['results']] == [True, True, True, True, False]
     again = znode(standalone, znodes=items[:3] + items[4:])
     assert [r['changed'] for r in again['results']] == [False] * 4
+
+
+def test_a_value_that_fits_jute_maxbuffer_exactly_is_written_and_one_byte_more_is_refused(standalone, prefix):
+    """The limit is the real request size (module_utils/zk_znode_spec.op_request_size), checked against the server:
+    a create and a set of the largest value that fits are accepted by ZooKeeper; one byte more is refused by
+    the module, naming jute_maxbuffer, before anything is sent."""
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_znode_spec import (
+        JUTE_MAXBUFFER, MULTI_OVERHEAD, op_request_size)
+    path = prefix + '/max'
+    acl = [('world', 'anyone', 31)]
+    create_max = JUTE_MAXBUFFER - MULTI_OVERHEAD - op_request_size('create', path, b'', acl)
+    set_max = JUTE_MAXBUFFER - MULTI_OVERHEAD - op_request_size('set', path, b'')
+    over = run_module_process('zk_znode', dict(hosts=standalone.hosts, path=path, value='a' * (create_max + 1)))
+    assert over.get('failed') and 'jute_maxbuffer' in over['msg'], over
+    created = run_module_process('zk_znode', dict(hosts=standalone.hosts, path=path, value='a' * create_max))
+    assert created.get('changed') and not created.get('failed'), created
+    updated = run_module_process('zk_znode', dict(hosts=standalone.hosts, path=path, value='b' * set_max))
+    assert updated.get('changed') and not updated.get('failed'), updated
+    again = run_module_process('zk_znode', dict(hosts=standalone.hosts, path=path, value='b' * set_max))
+    assert again['changed'] is False
+    checked = run_module_process('zk_znode', dict(hosts=standalone.hosts, path=path, value='c' * set_max), check=True)
+    assert checked['changed'] is True and not checked.get('failed'), checked
+    too_big = run_module_process('zk_znode', dict(hosts=standalone.hosts, path=path, value='b' * (set_max + 1)))
+    assert too_big.get('failed') and 'jute_maxbuffer' in too_big['msg'], too_big
+    client = KazooClient(standalone.hosts)
+    client.start()
+    assert client.get(path)[0] == b'b' * set_max
+    client.stop()

@@ -161,8 +161,8 @@ def _replace_host(name):
 
 def test_5_quorum_lost_for_good_is_recovered_from_the_survivor():
     host(CLIENT).check_output('python3 -c "from kazoo.client import KazooClient; z=KazooClient(\'%s\'); z.start(30); '
-                              '[z.create(\'/before-loss/n%%d\' %% i, b\'x\', makepath=True) for i in range(100)]; '
-                              'z.stop()"' % HOSTS)
+                              '[z.create(\'/before-loss-%d/n%%d\' %% i, b\'x\', makepath=True) for i in range(100)]; '
+                              'z.stop()"' % (HOSTS, random.randrange(10 ** 9)))
     survivor = random.choice(MEMBERS)
     lost = [h for h in MEMBERS if h != survivor]
     tree = walk('%s:2181' % survivor)

@@ -67,3 +67,19 @@ def test_firewalld_opens_every_client_port(host):
     ports = host.run('firewall-cmd --zone=public --list-ports').stdout.split()
     for client, _q, _e in INSTANCES.values():
         assert '%d/tcp' % client in ports
+
+
+def test_the_status_playbook_reads_every_instance_in_a_group_of_another_name(tmp_path):
+    """zkops.zookeeper.status on a pseudo-cluster whose group is not called zookeeper."""
+    import json
+    import subprocess
+    extra = tmp_path / 'group.json'
+    extra.write_text(json.dumps({'all': {'children': {'pseudo_ensemble': {'hosts': {'zk-pseudo': {}}}}}}))
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
+    run = subprocess.run(['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], '-i', str(extra),
+                          os.path.join(root, 'playbooks', 'status.yml'), '-e', 'zookeeper_ensemble_group=pseudo_ensemble',
+                          '-e', 'ansible_become=false'], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    for port in (2181, 2182, 2183):
+        assert '127.0.0.1:%d' % port in run.stdout, run.stdout[-3000:]
+    assert run.stdout.count('leader') >= 1 and run.stdout.count('follower') >= 2, run.stdout[-3000:]

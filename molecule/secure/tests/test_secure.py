@@ -50,8 +50,8 @@ def plain_hosts():
     return ','.join('%s:2181' % address(m) for m in MEMBERS)
 
 
-def converge(extra, host_vars=None):
-    """Run the role with extra vars, and per-host variables given as a second inventory."""
+def converge(extra, host_vars=None, playbook=None):
+    """Run the role (or ``playbook``) with extra vars, and per-host variables given as a second inventory."""
     path = os.path.join(WORK, 'vars.json')
     with open(path, 'w') as f:
         json.dump(extra, f)
@@ -61,7 +61,8 @@ def converge(extra, host_vars=None):
         with open(more, 'w') as f:
             json.dump(dict(all=dict(hosts=host_vars)), f)
         inventories += ['-i', more]
-    run = subprocess.run(['ansible-playbook'] + inventories + [os.path.join(SHARED, 'converge.yml'), '-e', '@' + path],
+    run = subprocess.run(['ansible-playbook'] + inventories + [playbook or os.path.join(SHARED, 'converge.yml'),
+                                                               '-e', '@' + path, '-e', 'ansible_become=false'],
                          capture_output=True, text=True, check=False)
     log = os.path.join(WORK, 'run-%d.log' % len(RUNS))
     RUNS.append(log)
@@ -379,6 +380,8 @@ def test_the_plaintext_client_port_goes_off_with_the_checks_over_tls_and_the_dat
     zk.stop()
     STATE['plaintext_off'] = converge(dict(SECURE, zookeeper_client_plaintext=False))
     STATE['plaintext_off_again'] = converge(dict(SECURE, zookeeper_client_plaintext=False))
+    STATE['status_tls_only'] = converge(dict(SECURE, zookeeper_client_plaintext=False),
+                                        playbook=os.path.join(HERE, '..', '..', '..', 'playbooks', 'status.yml'))
     STATE['plaintext_back'] = converge(SECURE)
     off = STATE['plaintext_off']
     assert off.returncode == 0, off.stdout[-3000:]
@@ -398,6 +401,10 @@ def test_the_plaintext_client_port_goes_off_with_the_checks_over_tls_and_the_dat
         zk.stop()
     again = STATE['plaintext_off_again']
     assert again.returncode == 0 and set(changed(again.stdout).values()) == {0}, again.stdout[-3000:]
+    # The status playbook asks the TLS-only members over TLS, with a member's key store.
+    status = STATE['status_tls_only']
+    assert status.returncode == 0, status.stdout[-3000:]
+    assert status.stdout.count(':2281') >= 4 and 'leader' in status.stdout, status.stdout[-3000:]
     back = STATE['plaintext_back']
     out = back.stdout + back.stderr
     assert back.returncode != 0 and 'keep zookeeper_client_plaintext=false' in out, out[-3000:]

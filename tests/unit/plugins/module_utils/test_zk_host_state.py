@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import firewalld_changes, rich_rule
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_host_state import (
+    parse_show, unit_down,
     installed_from_dpkg,
     installed_from_rpm,
     missing_packages,
@@ -96,3 +97,25 @@ def test_firewalld_not_read_hands_everything_to_the_module_and_calls_nothing_sta
     assert todo['add_rules'] == RULES and todo['stale_rules'] == []
     assert todo['close_plaintext_ports'] == [2181]
     assert (todo['open_ports'], todo['close_open_ports']) == (([], [2281]) if sources else ([2281], []))
+
+
+STATES = st.fixed_dictionaries({'ActiveState': st.sampled_from(['active', 'activating', 'failed', 'inactive',
+                                                                'deactivating', 'reloading']),
+                                 'SubState': st.sampled_from(['running', 'start', 'auto-restart', 'failed', 'dead',
+                                                              'exited']),
+                                 'NRestarts': st.integers(0, 5).map(str), 'ExecMainStatus': st.sampled_from(['0', '1'])})
+
+
+@given(STATES, st.integers(0, 5))
+def test_a_unit_is_down_when_it_exited_waits_to_restart_or_restarted_during_the_wait(now, before):
+    why = unit_down(now, {'NRestarts': str(before)})
+    crashed = (now['ActiveState'] in ('failed', 'inactive', 'deactivating')
+               or now['SubState'] in ('auto-restart', 'failed', 'dead', 'exited') or int(now['NRestarts']) > before)
+    assert (why is not None) == crashed
+    if why:
+        assert now['ActiveState'] in why and 'exit status %s' % now['ExecMainStatus'] in why
+
+
+def test_systemctl_show_of_one_unit():
+    assert parse_show('ActiveState=active\nSubState=running\nNRestarts=0\n') == dict(
+        ActiveState='active', SubState='running', NRestarts='0')
