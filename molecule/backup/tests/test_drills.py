@@ -183,8 +183,8 @@ def test_5_quorum_lost_for_good_is_recovered_from_the_survivor():
         assert walk('%s:2181' % h) == tree, h
         assert mode(h) in ('leader', 'follower')
     for h in lost:
-        journal = host(h).check_output('journalctl -u zookeeper --since @%s --no-pager -o cat | grep -c LEADING || true'
-                                       % since[h])
+        journal = host(h).check_output('journalctl -u zookeeper --since @%s --no-pager -o cat '
+                                       '| grep -c "Peer state changed: leading" || true' % since[h])
         assert journal.strip() == '0', '%s led' % h
     assert host(survivor).check_output('ls -d /var/lib/zookeeper/pre-restore-*/data/version-2').strip()
     again = playbook(CONVERGE)
