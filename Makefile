@@ -61,6 +61,7 @@ bench: bootstrap docker
 	python tests/bench/bench_znode_scale.py
 	python tests/bench/bench_role_noop.py
 	python tests/bench/bench_znode_batch.py
+	python tests/bench/bench_backup.py
 
 clean:
 	rm -rf .cache tests/output

@@ -394,7 +394,9 @@ def open_archive(path, workdir):
                 if not member.isfile() or not _member_name_ok(member.name):
                     problems.append('unexpected entry in the archive: %s' % member.name)
                     continue
-                target = os.path.join(workdir, member.name.replace('/', '__'))
+                target = os.path.join(workdir, member.name)
+                if not os.path.isdir(os.path.dirname(target)):
+                    os.makedirs(os.path.dirname(target))
                 source = tar.extractfile(member)
                 with open(target, 'wb') as out:
                     shutil.copyfileobj(source, out, CHUNK)

@@ -66,6 +66,18 @@ options:
   conf_dir:
     description: Directory of the server's C(zoo.cfg); it and its C(zoo.cfg.dynamic*) files are moved aside too.
     type: path
+  verify:
+    description:
+      - With O(state=checked) and O(archive), also load the backup into a throwaway standalone ZooKeeper on loopback
+        with this host's O(java) and O(classpath), and require the manifest's zxid and node count. This proves that
+        this host's ZooKeeper reads the backup (for example a 3.8 backup on a host upgraded to 3.9) without touching
+        the server's data.
+    type: bool
+    default: false
+  heap:
+    description: Maximum heap of the throwaway server of O(verify).
+    type: str
+    default: 512m
   stamp:
     description: Name part of the directory the old data goes to, C(pre-restore-<stamp>); the same for every member of one run.
     type: str
@@ -110,6 +122,10 @@ manifest:
   description: The archive's manifest (see zkops.zookeeper.zk_backup), or O(manifest).
   returned: when an archive or manifest was given
   type: dict
+loaded:
+  description: With O(verify), what the throwaway server loaded (zxid as an integer, node_count, version, seconds).
+  returned: when O(verify) ran
+  type: dict
 zookeeper_version:
   description: This host's ZooKeeper version, read with O(classpath).
   returned: when O(classpath) was given
@@ -136,7 +152,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_datadir import (
-    java_version, open_archive, version_line)
+    java_version, load_offline, open_archive, version_line, zxid_hex)
 
 
 def check(module, workdir):
@@ -159,6 +175,18 @@ def check(module, workdir):
             module.fail_json(msg='the backup was taken on ZooKeeper %s, a newer line than this host\'s %s: a server '
                                  'cannot read a newer line\'s files. Upgrade this host first.'
                                  % (manifest.get('zookeeper_version'), version), **result)
+    if p['verify'] and paths:
+        try:
+            loaded = load_offline(p['java'], p['classpath'], [v for k, v in paths.items() if '/snapshot.' in k],
+                                  [v for k, v in paths.items() if '/log.' in k], p['heap'])
+        except RuntimeError as e:
+            module.fail_json(msg='this host\'s ZooKeeper could not load the backup: %s' % e, **result)
+        result['loaded'] = loaded
+        if zxid_hex(loaded['zxid']) != manifest.get('zxid') or (
+                manifest.get('node_count') is not None and loaded['node_count'] != manifest['node_count']):
+            module.fail_json(msg='this host\'s ZooKeeper %s loaded zxid %s with %s nodes; the manifest says zxid %s '
+                                 'with %s nodes' % (loaded['version'], zxid_hex(loaded['zxid']), loaded['node_count'],
+                                                    manifest.get('zxid'), manifest.get('node_count')), **result)
     return result, paths
 
 
@@ -242,6 +270,8 @@ def main():
             conf_dir=dict(type='path'),
             stamp=dict(type='str'),
             keep_data=dict(type='bool', default=False),
+            verify=dict(type='bool', default=False),
+            heap=dict(type='str', default='512m'),
             owner=dict(type='str'),
             group=dict(type='str'),
         ),
@@ -249,6 +279,7 @@ def main():
             ('state', 'emptied', ('data_dir', 'stamp')),
             ('state', 'restored', ('data_dir', 'stamp', 'archive')),
             ('state', 'checked', ('archive', 'manifest'), True),
+            ('verify', True, ('archive', 'classpath')),
         ],
         mutually_exclusive=[('archive', 'manifest')],
         supports_check_mode=True,

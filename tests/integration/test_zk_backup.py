@@ -298,3 +298,10 @@ def test_server_info_scan_logs_reads_the_last_zxid(source):
     inst = info['instances'][0]
     assert inst['data_problems'] == []
     assert int(inst['logged_zxid'], 16) == int(inst['zxid'], 16)
+
+
+def test_check_with_verify_loads_the_backup_on_this_hosts_zookeeper(backup):
+    result = run_module_process('zk_restore', dict(archive=backup['archive'], classpath=CLASSPATH, verify=True))
+    assert not result.get('failed'), result
+    assert hex(result['loaded']['zxid']) == backup['manifest']['zxid']
+    assert result['loaded']['node_count'] == backup['manifest']['node_count']
