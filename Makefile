@@ -8,7 +8,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 COLL_COPY := $(CURDIR)/.cache/sanity/ansible_collections/zkops/zookeeper
-SCENARIOS ?= default standalone tarball upgrade offline pseudo_cluster membership secure
+SCENARIOS ?= default standalone tarball upgrade offline pseudo_cluster membership backup secure
 
 .PHONY: help bootstrap docker fixtures lint sanity galaxy unit integration test-fast molecule test demo demo-destroy bench clean
 

@@ -13,7 +13,7 @@ version_added: 0.6.0
 description:
   - With O(state=present), copies a server's newest complete snapshot and the transaction logs that replay it (the log
     that starts at or before the snapshot and every later one, as ZooKeeper itself picks them) from its C(dataDir) and
-    C(dataLogDir), while the server runs. It reads files only: no client session, and the server is neither stopped nor
+    C(dataLogDir), while the server runs. It reads files only (no client session), and the server is neither stopped nor
     asked for anything.
   - The copy of each log is cut after its last whole entry whose checksum holds, so the backup is consistent to a
     known zxid, the last transaction it holds. The snapshot's end seal and checksum are checked, and so is the chain of
