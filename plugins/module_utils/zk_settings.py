@@ -308,7 +308,7 @@ OWN_CONTENT = {
     'conf': re.compile(r'^([0-9]+|zoo\.cfg.*|java\.args|log4j\.properties|logback\.xml|zookeeper\.env|jaas\.conf|tls|'
                        r'zkops-.*|configuration\.xsl|environment|\..*\.tmp.*)\Z'),
     'log': re.compile(r'^([0-9]+|zookeeper.*|.*\.log(\.[0-9]+)?(\.gz)?|.*\.out(\.[0-9]+)?|logs?)\Z'),
-    'install': re.compile(r'^(apache-zookeeper-.*|current|.*\.tar\.gz(\.sha512)?|zookeeper-.*)\Z'),
+    'install': re.compile(r'^(apache-zookeeper-.*|current|dist|.*\.tar\.gz(\.sha512)?|zookeeper-.*)\Z'),
     'backup': re.compile(r'^(.*\.tar\.gz|\.zkops-.*|\..*\.partial)\Z'),
 }
 PATH_KINDS = (('zookeeper_data_dir', 'data'), ('zookeeper_data_log_dir', 'data'), ('zookeeper_conf_dir', 'conf'),

@@ -36,6 +36,10 @@ def client_files():
     shutil.rmtree(BACKUPS, ignore_errors=True)
 
 
+def archives_in(folder):
+    return sorted(n for n in os.listdir(folder) if n.endswith('.tar.gz'))
+
+
 def zxid(name):
     value = srvr(name, 'Zxid')
     return int(value, 16) if value else None
@@ -47,7 +51,7 @@ def test_1_backup_under_load_is_consistent_verified_and_kept():
     before = (zxid(lead), int(srvr(lead, 'Node count')))
     out = playbook(os.path.join(PLAYBOOKS, 'backup.yml'), '-e', 'zookeeper_backup_dir=%s' % BACKUPS)
     after = (zxid(lead), int(srvr(lead, 'Node count')))
-    archives = sorted(os.listdir(BACKUPS))
+    archives = archives_in(BACKUPS)
     assert len(archives) == 1, archives
     archive = os.path.join(BACKUPS, archives[0])
     m = manifest_of(archive)
@@ -63,13 +67,23 @@ def test_1_backup_under_load_is_consistent_verified_and_kept():
     # A second backup, unverified, and retention keeps the newest one only.
     playbook(os.path.join(PLAYBOOKS, 'backup.yml'), '-e', 'zookeeper_backup_dir=%s' % BACKUPS,
              '-e', 'zookeeper_backup_keep=1', '--skip-tags', 'verify')
-    kept = sorted(os.listdir(BACKUPS))
+    kept = archives_in(BACKUPS)
     assert len(kept) == 1 and kept[0] != archives[0], (archives, kept)
     second = manifest_of(os.path.join(BACKUPS, kept[0]))
     assert second['verified'] is False and int(second['zxid'], 16) > int(m['zxid'], 16)
     # Nothing is left behind on the members.
     for h in MEMBERS:
         assert host(h).check_output('ls -A /var/backups/zookeeper 2>/dev/null || true').strip() == '', h
+    # Check mode says what a backup would hold and writes nothing anywhere.
+    out = playbook(os.path.join(PLAYBOOKS, 'backup.yml'), '-e', 'zookeeper_backup_dir=%s' % BACKUPS, '--check')
+    assert 'would back up zxid 0x' in out and archives_in(BACKUPS) == kept
+    # Kept on an inventory host instead of the controller, with its own retention.
+    for dummy in range(2):
+        playbook(os.path.join(PLAYBOOKS, 'backup.yml'), '-e', 'zookeeper_backup_dir=%s' % BACKUPS,
+                 '-e', 'zookeeper_backup_host=%s' % CLIENT, '-e', 'zookeeper_backup_keep=1', '--skip-tags', 'verify')
+    on_host = host(CLIENT).check_output('ls -1 /var/backups/zookeeper').split()
+    assert len(on_host) == 1 and on_host[0].endswith('.tar.gz'), on_host
+    assert archives_in(BACKUPS) == kept   # nothing more on the controller (its staging copy is removed)
 
 
 def test_2_total_loss_then_restore_brings_back_the_backup():

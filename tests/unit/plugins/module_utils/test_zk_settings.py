@@ -111,7 +111,8 @@ def test_existing_directories_with_foreign_content_are_refused():
     values = dict(DEFAULTS, zookeeper_data_dir='/srv/zk', zookeeper_conf_dir='/etc/zk')
     found = {'/srv/zk': dict(exists=True, is_dir=True, entries=['myid', 'version-2', 'pre-restore-20261202T000000Z']),
              '/etc/zk': dict(exists=True, is_dir=True, entries=['zoo.cfg', 'zoo.cfg.dynamic.100000000', 'java.args']),
-             '/var/log/zookeeper': dict(exists=True, is_dir=True, entries=['zookeeper.log', 'zookeeper.log.1'])}
+             '/var/log/zookeeper': dict(exists=True, is_dir=True, entries=['zookeeper.log', 'zookeeper.log.1']),
+             '/opt/zookeeper': dict(exists=True, is_dir=True, entries=['apache-zookeeper-3.9.3-bin', 'current', 'dist'])}
     assert path_problems(values, found) == []
     found['/srv/zk']['entries'] = ['myid', 'postgresql', 'www']
     found['/etc/zk'] = dict(exists=True, is_dir=False, entries=[])
