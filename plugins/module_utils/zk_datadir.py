@@ -94,7 +94,7 @@ def scan_log(path):
                 break
             zxid = _TXN_HEAD.unpack_from(body)[2]
             if prev is not None and zxid <= prev:
-                out['problem'] = 'zxid 0x%x after 0x%x at byte %d' % (zxid, prev, out['end'])
+                out['problem'] = 'zxid %s after %s at byte %d' % (zxid_hex(zxid), zxid_hex(prev), out['end'])
                 break
             if out['first'] is None:
                 out['first'] = zxid
@@ -209,7 +209,7 @@ def sha256_file(path):
 def version_line(version):
     """(major, minor) of a ZooKeeper version such as 3.8.0 or 3.9.3-abc, or None."""
     try:
-        parts = str(version).split('-')[0].split('.')
+        parts = str(version).split('-', 1)[0].split('.')
         return int(parts[0]), int(parts[1])
     except (ValueError, IndexError):
         return None

@@ -13,7 +13,6 @@ Usage: python tests/bench/bench_backup.py [--nodes 100000] [--size 500]
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -85,8 +84,8 @@ def main():
     try:
         started = time.monotonic()
         populate(ens.hosts, opts.nodes, opts.size)
-        print('wrote %d znodes of %d bytes (%.0f MB) in %.1f s' % (opts.nodes, opts.size, mb,
-                                                                 time.monotonic() - started))
+        took = time.monotonic() - started
+        print('wrote %d znodes of %d bytes (%.0f MB) in %.1f s' % (opts.nodes, opts.size, mb, took))
         src = ens.servers[0]
         secs, kib, backup = module('zk_backup', dict(data_dir=src.data_dir, dest=dest, classpath=[ZK_JAR, LOG_JAR],
                                                      heap='1g'))
@@ -109,7 +108,7 @@ def main():
         from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import server_status
         status = server_status('127.0.0.1', srv.client_port, 5)
         assert status['node_count'] == m['node_count'], (status, m)
-        print('%-8s %10.1f %10.1f %11.0f MB  checked, placed, started; serving %d nodes (the manifest\'s)' % (
+        print('%-8s %10.1f %10.1f %11.0f MB  checked, placed, started; serving %s nodes (the manifest\'s)' % (
             'restore', secs, mb / secs, kib / 1024.0, status['node_count']))
         print('\ntargets: backup < 20 s, restore + one leader < 60 s')
         srv.stop()

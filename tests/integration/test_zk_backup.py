@@ -84,7 +84,7 @@ def source():
     for i in range(300):
         path = '/t/%d/%d' % (i % 7, i)
         zk.ensure_path('/t/%d' % (i % 7))
-        zk.create(path, bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 300))),
+        zk.create(path, bytes(rng.getrandbits(8) for dummy in range(rng.randint(0, 300))),
                   acl=[acl] if i % 5 == 0 else None)
     zk.stop()
     yield ens

@@ -36,7 +36,7 @@ def seed(zk, count):
     for i in range(count):
         parent = '/tree/%d' % (i % 11)
         zk.ensure_path(parent)
-        zk.create('%s/%d' % (parent, i), bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 400))),
+        zk.create('%s/%d' % (parent, i), bytes(rng.getrandbits(8) for dummy in range(rng.randint(0, 400))),
                   acl=[acl] if i % 3 == 0 else None)
 
 

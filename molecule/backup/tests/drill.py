@@ -44,8 +44,8 @@ def playbook(path, *args, expect_rc=0):
     started = time.time()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1500, check=False)
     out = proc.stdout + proc.stderr
-    print('\n=== %s %s: rc %d in %.1f s' % (os.path.basename(path), ' '.join(args), proc.returncode,
-                                           time.time() - started))
+    took = time.time() - started
+    print('\n=== %s %s: rc %d in %.1f s' % (os.path.basename(path), ' '.join(args), proc.returncode, took))
     assert proc.returncode == expect_rc, out[-8000:]
     return out
 

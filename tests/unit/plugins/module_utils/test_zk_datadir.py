@@ -56,7 +56,7 @@ def test_damage_is_found_where_it_is(tmp_path_factory, count, data):
 @given(st.integers(1, 8), st.data())
 def test_a_missing_log_in_the_chain_is_named(tmp_path_factory, files, data):
     root = tmp_path_factory.mktemp('c')
-    sizes = [data.draw(st.integers(1, 5)) for _ in range(files)]
+    sizes = [data.draw(st.integers(1, 5)) for dummy in range(files)]
     scans, z = [], 1
     for size in sizes:
         path = str(root / ('log.%x' % z))

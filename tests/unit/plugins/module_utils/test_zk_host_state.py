@@ -99,11 +99,11 @@ def test_firewalld_not_read_hands_everything_to_the_module_and_calls_nothing_sta
     assert (todo['open_ports'], todo['close_open_ports']) == (([], [2281]) if sources else ([2281], []))
 
 
-STATES = st.fixed_dictionaries({'ActiveState': st.sampled_from(['active', 'activating', 'failed', 'inactive',
-                                                                'deactivating', 'reloading']),
-                                 'SubState': st.sampled_from(['running', 'start', 'auto-restart', 'failed', 'dead',
-                                                              'exited']),
-                                 'NRestarts': st.integers(0, 5).map(str), 'ExecMainStatus': st.sampled_from(['0', '1'])})
+ACTIVE_STATES = ['active', 'activating', 'failed', 'inactive', 'deactivating', 'reloading']
+SUB_STATES = ['running', 'start', 'auto-restart', 'failed', 'dead', 'exited']
+STATES = st.fixed_dictionaries({'ActiveState': st.sampled_from(ACTIVE_STATES),
+                                'SubState': st.sampled_from(SUB_STATES),
+                                'NRestarts': st.integers(0, 5).map(str), 'ExecMainStatus': st.sampled_from(['0', '1'])})
 
 
 @given(STATES, st.integers(0, 5))

@@ -1,5 +1,5 @@
 """The restore and recover plans over generated ensembles: any ids, roles, modes and zxids."""
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_rebuild import (

@@ -35,9 +35,9 @@ VALID = {
     'zookeeper_address': st.sampled_from(['zk1', 'zk-2.example.net', '10.1.2.3', 'fd00::5', 'a_b.local']),
     'zookeeper_data_dir': st.sampled_from(['/var/lib/zookeeper', '/srv/zk/data', '/data/zookeeper/', '/var/lib/zk2']),
     'zookeeper_client_sources': st.sampled_from([[], ['10.0.0.0/8'], ['192.168.1.5', 'fd00::/64']]),
-    'zookeeper_extra_config': st.sampled_from([{}, {'snapCount': 50000}, {'minSessionTimeout': '4000',
-                                                                           'maxSessionTimeout': 40000},
-                                               {'forceSync': 'yes', 'jute.maxbuffer': 4194304}]),
+    'zookeeper_extra_config': st.sampled_from([
+        {}, {'snapCount': 50000}, {'minSessionTimeout': '4000', 'maxSessionTimeout': 40000},
+        {'forceSync': 'yes', 'jute.maxbuffer': 4194304}]),
 }
 
 BAD = {
@@ -68,8 +68,8 @@ BAD = {
     'zookeeper_backup_host': ['not-in-inventory'],
     'zookeeper_extra_config': [{'server.9': 'x:1:2'}, {'group.1': '1:2'}, {'weight.3': '1'}, {'dataDir': '/tmp'},
                                {'clientPort': 1}, {'snapCount': '1\nserver.99=evil:1:2'}, {'bad key': 1},
-                               {'snapCount': -5}, {'forceSync': 'maybe'}, {'minSessionTimeout': 9000,
-                                                                         'maxSessionTimeout': 4000}, 'text'],
+                               {'snapCount': -5}, {'forceSync': 'maybe'},
+                               {'minSessionTimeout': 9000, 'maxSessionTimeout': 4000}, 'text'],
 }
 
 
