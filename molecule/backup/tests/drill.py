@@ -33,7 +33,7 @@ def host(name):
     return testinfra.get_host('docker://%s' % name)
 
 
-def playbook(path, *args, expect_rc=0):
+def playbook(path, *args, expect_rc=0, cwd=None):
     """ansible-playbook on the scenario's inventory (the containers have no sudo: become off)."""
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', INVENTORY, path,
            '-e', 'ansible_become=false'] + list(args)
@@ -42,7 +42,7 @@ def playbook(path, *args, expect_rc=0):
     if os.path.exists(cfg):
         env['ANSIBLE_CONFIG'] = cfg
     started = time.time()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1500, check=False)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1500, check=False, cwd=cwd)
     out = proc.stdout + proc.stderr
     took = time.time() - started
     print('\n=== %s %s: rc %d in %.1f s' % (os.path.basename(path), ' '.join(args), proc.returncode, took))

@@ -96,7 +96,10 @@ def test_2_total_loss_then_restore_brings_back_the_backup():
     assert before and after, 'the backup was not taken under load'
     for h in MEMBERS:
         host(h).check_output('systemctl stop zookeeper && rm -rf /var/lib/zookeeper/* && ls -A /var/lib/zookeeper')
-    out = playbook(os.path.join(PLAYBOOKS, 'restore.yml'), '-e', 'zookeeper_restore_archive=%s' % STATE['archive'])
+    # The archive given relative to where ansible-playbook runs, as an operator types it.
+    out = playbook(os.path.join(PLAYBOOKS, 'restore.yml'), '-e',
+                   'zookeeper_restore_archive=%s' % os.path.basename(STATE['archive']),
+                   cwd=os.path.dirname(STATE['archive']))
     assert 'Rebuilt from' in out
     modes = dict((h, mode(h)) for h in MEMBERS)
     assert sorted(modes.values()) == ['follower', 'follower', 'leader'], modes
