@@ -67,7 +67,7 @@ def units_from_systemctl_show(stdout, names):
     if current:
         blocks.append(current)
     if len(blocks) != len(names):
-        return dict((n, dict(active=False, enabled=False)) for n in names)
+        return dict((n, dict(active=False, enabled=False, fragment_path=None, description=None)) for n in names)
     return dict((n, dict(active=b.get('ActiveState') == 'active', enabled=b.get('UnitFileState') == 'enabled',
                          fragment_path=b.get('FragmentPath') or None, description=b.get('Description') or None))
                 for n, b in zip(names, blocks))

@@ -221,7 +221,7 @@ def group_exists(name):
 
 def read_units(module, names):
     names = list(dict.fromkeys(names))
-    unknown = dict((n, dict(active=False, enabled=False)) for n in names)
+    unknown = dict((n, dict(active=False, enabled=False, fragment_path=None, description=None)) for n in names)
     systemctl = module.get_bin_path('systemctl')
     if not names or not systemctl:
         return unknown

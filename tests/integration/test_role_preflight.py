@@ -149,20 +149,27 @@ def test_pseudo_cluster_passes_preflight(tmp_path):
 
 @pytest.mark.parametrize('extra, fragments', [
     ('zookeeper_heap_size=lots', ["zookeeper_heap_size='lots'", 'JVM size']),
-    ('zookeeper_4lw_whitelist=\'["ruok"]\'', ['zookeeper_4lw_whitelist', 'lacks srvr']),
-    ('zookeeper_client_port=70000', ['zka has zookeeper_client_port=70000', 'ports are 1-65535']),
+    # INI group variables are strings: a list written as text is refused, not joined letter by letter.
+    ('zookeeper_4lw_whitelist=\'["ruok"]\'', ['zookeeper_4lw_whitelist', 'a list of four-letter words']),
+    ('zookeeper_client_port=70000', ['zookeeper_client_port=70000', 'from 1 to 65535']),
     ('zookeeper_client_tls=true\nzookeeper_tls_lab_ca=true\nzookeeper_secure_client_port=0',
-     ['zka has zookeeper_secure_client_port=0', 'ports are 1-65535']),
+     ['zookeeper_secure_client_port=0', 'from 1 to 65535']),
 ])
 def test_settings_checked_before_changes(tmp_path, extra, fragments):
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra)
     assert_refused(rc, out, 'Host zka', *fragments)
 
 
+def test_the_whitelist_needs_srvr(tmp_path):
+    # On the host line, INI values are parsed as Python literals: a real list of valid words, without srvr.
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_4lw_whitelist=\'["ruok", "mntr"]\'')
+    assert_refused(rc, out, 'Host zka', 'zookeeper_4lw_whitelist', 'lacks srvr')
+
+
 def test_client_sources_must_be_addresses(tmp_path):
     # On the host line, INI values are parsed as Python literals: a real list.
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_client_sources=\'["10.0.0.0/8","everyone"]\'')
-    assert_refused(rc, out, 'Host zka', 'zookeeper_client_sources', "'everyone'", 'not IPv4 or IPv6 addresses or CIDR ranges')
+    assert_refused(rc, out, 'Host zka', 'zookeeper_client_sources', "'everyone'", 'IPv4 or IPv6 addresses or CIDR ranges')
 
 
 def test_read_write_paths_must_be_absolute(tmp_path):
@@ -173,7 +180,7 @@ def test_read_write_paths_must_be_absolute(tmp_path):
 @pytest.mark.parametrize('extra, fragments', [
     ('zookeeper_quorum_tls=true', ['zookeeper_quorum_tls=true needs zookeeper_tls_cert, zookeeper_tls_key, zookeeper_tls_ca']),
     ('zookeeper_client_tls=true\nzookeeper_tls_lab_ca=true\nzookeeper_secure_client_port=3888',
-     ['zookeeper_secure_client_port=3888 is already the client, quorum or election port']),
+     ['zookeeper_election_port and zookeeper_secure_client_port are all 3888', 'each port must be different']),
     ('zookeeper_quorum_sasl=true', ['zookeeper_quorum_sasl=true needs zookeeper_quorum_sasl_password']),
 ])
 def test_secure_settings_name_what_is_missing(tmp_path, extra, fragments):

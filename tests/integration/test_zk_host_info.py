@@ -55,8 +55,9 @@ def test_without_systemd_nothing_counts_as_running_or_enabled_and_firewalld_is_n
     # systemd is not PID 1 on this machine: systemctl cannot answer, so nothing may be skipped
     result = run_module_process('zk_host_info', dict(units=['ssh', 'zookeeper', 'ssh'], firewalld_zone='public'),
                                 check=True)
-    assert result['units'] == {'ssh': {'active': False, 'enabled': False},
-                               'zookeeper': {'active': False, 'enabled': False}}
+    unknown = {'active': False, 'enabled': False, 'fragment_path': None, 'description': None,
+               'mentions_zookeeper': False}
+    assert result['units'] == {'ssh': unknown, 'zookeeper': unknown}
     assert result['firewalld'] == dict(running=False, enabled=False, runtime=None, permanent=None)
     assert result['check_mode'] is True and result['changed'] is False
 
