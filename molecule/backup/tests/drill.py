@@ -38,6 +38,8 @@ def playbook(path, *args, expect_rc=0, cwd=None):
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', INVENTORY, path,
            '-e', 'ansible_become=false'] + list(args)
     env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0', ANSIBLE_PIPELINING='True')
+    if cwd:
+        env['PWD'] = cwd   # as an operator's shell sets it
     cfg = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'ansible.cfg')
     if os.path.exists(cfg):
         env['ANSIBLE_CONFIG'] = cfg
