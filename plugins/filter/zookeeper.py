@@ -104,8 +104,8 @@ def zookeeper_firewalld_changes(local, firewalld, wanted, client_sources):
     return firewalld_changes(list(local), firewalld, list(wanted), list(client_sources or []))
 
 
-def zookeeper_status_table(status, members):
-    return status_table(list(members), dict(status))
+def zookeeper_status_table(status, members, certificates=None):
+    return status_table(list(members), dict(status), dict(certificates) if certificates else None)
 
 
 def zookeeper_quorum_switch(members, infos, plan, desired):

@@ -96,6 +96,7 @@ def build_members(hosts, hostvars, defaults=None):
                 client_ports=([cport] if plaintext else []) + ([secure_port] if secure_port else []),
                 client=client,
                 remote_client=remote_client,
+                remote_secure_client='%s:%d' % (address, secure_port) if secure_port else None,
                 line_client_address=bind or '0.0.0.0',
                 endpoint='%s:%d' % (address, qport),
                 firewall_source=str(source),

@@ -10,9 +10,11 @@ and it needs no third-party library.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import re
 import socket
 import ssl
+import time
 
 NOT_SERVING = 'This ZooKeeper instance is not currently serving requests'
 SERVING_MODES = ('leader', 'follower', 'observer', 'standalone')
@@ -23,12 +25,46 @@ class FourLetterWordNotAllowed(Exception):
     """The server refused the command: it is not in 4lw.commands.whitelist."""
 
 
-def send_command(host, port, command, timeout, tls_context=None):
-    """Send a four-letter word and return the whole reply as text."""
+# Short names of the attributes of a distinguished name, as openssl prints them.
+_DN_NAMES = dict(commonName='CN', organizationName='O', organizationalUnitName='OU', countryName='C',
+                 localityName='L', stateOrProvinceName='ST', emailAddress='emailAddress')
+
+
+def _dn(rdns):
+    return ', '.join('%s=%s' % (_DN_NAMES.get(key, key), value) for rdn in rdns or () for key, value in rdn) or None
+
+
+def peer_certificate(sock, now=None):
+    """What the certificate a server presented on a TLS socket says.
+
+    The SHA-256 fingerprint is always known. The expiry (UTC), the days left, the subject, the issuer and
+    the subject alternative names are decoded by the standard library, which does so only for a
+    certificate it verified (a ``ca`` was given): without verification they are None."""
+    der = sock.getpeercert(binary_form=True)
+    if not der:
+        return None
+    info = sock.getpeercert() or {}
+    cert = dict(sha256=hashlib.sha256(der).hexdigest(), not_after=None, days_left=None,
+                subject=None, issuer=None, names=[])
+    if info.get('notAfter'):
+        expires = ssl.cert_time_to_seconds(info['notAfter'])
+        cert.update(not_after=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(expires)),
+                    days_left=round((expires - (time.time() if now is None else now)) / 86400.0, 1),
+                    subject=_dn(info.get('subject')), issuer=_dn(info.get('issuer')),
+                    names=[value for _kind, value in info.get('subjectAltName', ())])
+    return cert
+
+
+def send_command(host, port, command, timeout, tls_context=None, peer=None):
+    """Send a four-letter word and return the whole reply as text.
+
+    Over TLS, ``peer`` (a dict, when given) receives the server's certificate (peer_certificate)."""
     sock = socket.create_connection((host, port), timeout=timeout)
     try:
         if tls_context is not None:
             sock = tls_context.wrap_socket(sock, server_hostname=host)
+            if peer is not None:
+                peer['certificate'] = peer_certificate(sock)
         sock.settimeout(timeout)
         sock.sendall(command.encode('ascii'))
         chunks = []
@@ -90,19 +126,24 @@ def parse_srvr(text, server):
 
 
 def server_status(host, port, timeout, tls_context=None):
-    """Status of one server; unreachable servers are reported, not raised."""
+    """Status of one server; unreachable servers are reported, not raised.
+
+    Over TLS, ``certificate`` is what the server presented (peer_certificate); otherwise None."""
     server = '%s:%d' % (host if ':' not in host else '[%s]' % host, port)
+    peer = {}
     try:
-        text = send_command(host, port, 'srvr', timeout, tls_context)
+        text = send_command(host, port, 'srvr', timeout, tls_context, peer)
     except (socket.error, socket.timeout, ssl.SSLError, OSError) as e:
         status = parse_srvr('', server)
         status.update(mode='unreachable', message=str(e) or e.__class__.__name__)
-        return status
-    if not text.strip():
-        status = parse_srvr('', server)
-        status.update(mode='unreachable', message='the server closed the connection without an answer')
-        return status
-    return parse_srvr(text, server)
+    else:
+        if text.strip():
+            status = parse_srvr(text, server)
+        else:
+            status = parse_srvr('', server)
+            status.update(mode='unreachable', message='the server closed the connection without an answer')
+    status['certificate'] = peer.get('certificate')
+    return status
 
 
 def parse_mntr(text):

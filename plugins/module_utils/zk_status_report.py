@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 COLUMNS = ('host', 'id', 'mode', 'zxid', 'synced', 'version')
+# Added when the certificates the members present on their TLS client ports were read.
+EXPIRY = 'certificate expires'
 
 
 def _synced(server, status):
@@ -25,24 +27,41 @@ def _synced(server, status):
     return 'yes' if counted >= serving else 'unknown'
 
 
-def status_rows(members, status):
-    """One row (dict of COLUMNS) per member, in the order of ``members``."""
+def _expiry(certificate):
+    """'2027-03-01 (88 days)' for a certificate a zk_status result holds, '-' when unknown."""
+    if not certificate or not certificate.get('not_after'):
+        return '-'
+    days = certificate['days_left']
+    when = certificate['not_after'][:10]
+    return '%s (EXPIRED)' % when if days < 0 else '%s (%d days)' % (when, int(days))
+
+
+def status_rows(members, status, certificates=None):
+    """One row (dict of COLUMNS) per member, in the order of ``members``.
+
+    With ``certificates`` (a zk_status result over the members' TLS client ports), each row also has
+    EXPIRY: when the certificate the member presents expires."""
     by_server = dict((s.get('server'), s) for s in status.get('servers', []))
+    by_tls = dict((s.get('server'), s) for s in (certificates or {}).get('servers', []))
     rows = []
     for member in members:
         server = by_server.get(member['remote_client'], {'mode': 'unknown'})
-        rows.append(dict(host=member['host'], id=str(member['id']), mode=server.get('mode') or 'unknown',
-                         zxid=server.get('zxid') or '-', synced=_synced(server, status),
-                         version=server.get('version') or '-'))
+        row = dict(host=member['host'], id=str(member['id']), mode=server.get('mode') or 'unknown',
+                   zxid=server.get('zxid') or '-', synced=_synced(server, status),
+                   version=server.get('version') or '-')
+        if certificates is not None:
+            row[EXPIRY] = _expiry(by_tls.get(member.get('remote_secure_client'), {}).get('certificate'))
+        rows.append(row)
     return rows
 
 
-def status_table(members, status):
+def status_table(members, status, certificates=None):
     """The rows as aligned text lines, a header first, then one verdict line."""
-    rows = status_rows(members, status)
-    widths = dict((c, max([len(c)] + [len(r[c]) for r in rows])) for c in COLUMNS)
-    lines = ['  '.join(c.ljust(widths[c]) for c in COLUMNS).rstrip()]
-    lines += ['  '.join(r[c].ljust(widths[c]) for c in COLUMNS).rstrip() for r in rows]
+    rows = status_rows(members, status, certificates)
+    columns = COLUMNS + ((EXPIRY,) if certificates is not None else ())
+    widths = dict((c, max([len(c)] + [len(r[c]) for r in rows])) for c in columns)
+    lines = ['  '.join(c.ljust(widths[c]) for c in columns).rstrip()]
+    lines += ['  '.join(r[c].ljust(widths[c]) for c in columns).rstrip() for r in rows]
     leaders = status.get('leaders') or []
     verdict = 'quorum' if status.get('quorum') else 'NO QUORUM'
     if len(leaders) > 1:

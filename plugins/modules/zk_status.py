@@ -143,6 +143,36 @@ servers:
     message:
       description: Why the server is not serving or unreachable; null otherwise.
       type: str
+    certificate:
+      description:
+        - With O(use_tls=true), the certificate the server presented on its TLS client port; null otherwise,
+          or when no TLS session was made.
+        - The dates and names are decoded only for a certificate verified against O(ca); with
+          O(verify_certs=false) only RV(servers[].certificate.sha256) is known.
+      type: dict
+      version_added: 0.6.0
+      contains:
+        sha256:
+          description: SHA-256 fingerprint of the certificate (DER), lowercase hex. Tells which certificate a member presents.
+          type: str
+        not_after:
+          description: When it expires, UTC, as C(YYYY-MM-DDTHH:MM:SSZ).
+          type: str
+          sample: "2027-03-01T12:00:00Z"
+        days_left:
+          description: Days until it expires (negative once expired), to one decimal.
+          type: float
+          sample: 88.5
+        subject:
+          description: Its subject, for example C(CN=zk1).
+          type: str
+        issuer:
+          description: Its issuer, for example C(CN=zkops lab CA).
+          type: str
+        names:
+          description: Its subject alternative names (DNS names and IP addresses).
+          type: list
+          elements: str
 leader:
   description: The leader as C(host:port), or null when there is none (or more than one, which means split views).
   returned: always

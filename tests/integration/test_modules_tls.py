@@ -120,3 +120,34 @@ def test_zk_server_info_reads_the_tls_port_and_takes_the_mode_from_it_without_a_
     assert not missing.get("failed") and "does not exist" in missing["instances"][0]["tls_problem"], missing
     assert missing["instances"][0]["tls_mode"] is None, missing
     assert refused['instances'][0]['tls_mode'] not in ('standalone',), refused
+
+
+def _lab_certificate(tls_server):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    pem = open(tls_server['server'], 'rb').read()
+    return x509.load_pem_x509_certificate(pem[pem.index(b'-----BEGIN CERTIFICATE-----'):])
+
+
+def test_zk_status_returns_the_certificate_the_server_presents(tls_server):
+    from cryptography.hazmat.primitives import hashes
+    cert = _lab_certificate(tls_server)
+    result = run_module_process('zk_status', _tls(tls_server))
+    assert not result.get('failed'), result
+    seen = result['servers'][0]['certificate']
+    assert seen['sha256'] == cert.fingerprint(hashes.SHA256()).hex()
+    assert seen['not_after'] == cert.not_valid_after_utc.strftime('%Y-%m-%dT%H:%M:%SZ')
+    # tls_lab issues certificates valid for 2 days from now
+    assert 1.9 <= seen['days_left'] <= 2.0, seen
+    assert seen['subject'] == 'CN=localhost' and seen['issuer'] == 'CN=zkops test CA', seen
+    assert sorted(seen['names']) == ['127.0.0.1', 'localhost'], seen
+
+
+def test_zk_status_without_verification_knows_only_the_fingerprint_and_without_tls_nothing(tls_server):
+    from cryptography.hazmat.primitives import hashes
+    result = run_module_process('zk_status', dict(_tls(tls_server), verify_certs=False))
+    seen = result['servers'][0]['certificate']
+    assert seen['sha256'] == _lab_certificate(tls_server).fingerprint(hashes.SHA256()).hex()
+    assert seen['not_after'] is None and seen['days_left'] is None and seen['names'] == [], seen
+    plain = run_module_process('zk_status', dict(hosts=tls_server['plain'], timeout=5))
+    assert plain['servers'][0]['certificate'] is None, plain

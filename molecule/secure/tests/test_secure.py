@@ -407,6 +407,10 @@ def test_the_plaintext_client_port_goes_off_with_the_checks_over_tls_and_the_dat
     # The table has a row per member; the verdict names the leader by its TLS client address.
     assert 'quorum, leader ' in status.stdout and ':2281' in status.stdout, status.stdout[-3000:]
     assert all(m in status.stdout for m in MEMBERS), status.stdout[-3000:]
+    # Each row says when the certificate that member presents on 2281 expires (the lab CA issues 825 days).
+    for m in MEMBERS:
+        expiry = re.search(r'\b%s\s+\d+\s.*(\d{4}-\d\d-\d\d) \((\d+) days\)' % m, status.stdout)
+        assert expiry and 820 <= int(expiry.group(2)) <= 825, (m, status.stdout[-3000:])
     back = STATE['plaintext_back']
     out = back.stdout + back.stderr
     assert back.returncode != 0 and 'keep zookeeper_client_plaintext=false' in out, out[-3000:]

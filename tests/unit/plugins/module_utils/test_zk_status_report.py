@@ -41,3 +41,16 @@ def test_a_lagging_follower_makes_sync_unknown_not_yes():
                   leader_sync=dict(synced_followers=1, synced_observers=0))
     assert [r['synced'] for r in status_rows(ms, status)] == ['-', 'unknown', 'unknown']
     assert status_table(ms, status)[-1].endswith('not every member synced')
+
+
+def test_expiry_column_from_the_certificates_the_members_present():
+    ms = [dict(host='a', id=7, remote_client='a:2181', remote_secure_client='a:2281'),
+          dict(host='b', id=9, remote_client='b:2181', remote_secure_client='b:2281'),
+          dict(host='c', id=3, remote_client='c:2181', remote_secure_client=None)]
+    status = dict(servers=[dict(server='%s:2181' % h, mode='follower') for h in 'abc'], leaders=[], quorum=False)
+    certs = dict(servers=[dict(server='a:2281', certificate=dict(not_after='2027-03-01T12:00:00Z', days_left=88.6)),
+                          dict(server='b:2281', certificate=dict(not_after='2026-11-30T00:00:00Z', days_left=-2.1))])
+    rows = status_rows(ms, status, certs)
+    assert [r['certificate expires'] for r in rows] == ['2027-03-01 (88 days)', '2026-11-30 (EXPIRED)', '-']
+    assert status_table(ms, status, certs)[0].endswith('certificate expires')
+    assert 'certificate expires' not in status_table(ms, status)[0]
