@@ -8,9 +8,12 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 COLL_COPY := $(CURDIR)/.cache/sanity/ansible_collections/zkops/zookeeper
+# Every stage of `make test` is timed; the table is printed at the end (scripts/stage_time.py).
+TIMED := python3 $(CURDIR)/scripts/stage_time.py run
+export ZKOPS_STAGE_TIMES := $(CURDIR)/.cache/stage-times.tsv
 SCENARIOS ?= default standalone tarball upgrade offline pseudo_cluster membership backup secure
 
-.PHONY: help bootstrap docker fixtures lint sanity galaxy unit integration test-fast molecule test demo demo-destroy bench clean
+.PHONY: timing-reset help bootstrap docker fixtures lint sanity galaxy unit integration test-fast molecule test demo demo-destroy bench clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -19,36 +22,42 @@ bootstrap:
 	@bash scripts/bootstrap.sh
 
 docker:
-	@bash scripts/docker-setup.sh
+	@$(TIMED) docker -- bash scripts/docker-setup.sh
 
 # Apache-layout tarballs built from Debian's jars, and a local mirror of them.
 fixtures: docker
-	@bash tests/fixtures/stage-mirror.sh .cache/tarballs .cache/mirror
+	@$(TIMED) fixtures -- bash tests/fixtures/stage-mirror.sh .cache/tarballs .cache/mirror
 
 lint: bootstrap
-	ansible-lint --profile production --offline
+	$(TIMED) lint -- ansible-lint --profile production --offline
 
 sanity: bootstrap
 	@rm -rf $(dir $(COLL_COPY)) && mkdir -p $(COLL_COPY)
 	@git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents {} $(COLL_COPY)/ 2>/dev/null || true
-	cd $(COLL_COPY) && git init -q && git add -A && ansible-test sanity --local --python 3.11 --color no
+	cd $(COLL_COPY) && git init -q && git add -A && $(TIMED) sanity -- ansible-test sanity --local --python 3.11 --color no
 
 # Build the artifact and run Galaxy's importer on it, offline.
 galaxy: bootstrap
-	bash scripts/galaxy-import.sh
+	$(TIMED) galaxy -- bash scripts/galaxy-import.sh
 
 unit: bootstrap
-	python -m pytest -q tests/unit
+	$(TIMED) unit -- python -m pytest -q tests/unit
 
 integration: bootstrap
-	python -m pytest -q tests/integration
+	$(TIMED) integration -- python -m pytest -q -n 2 tests/integration
 
 test-fast: lint sanity galaxy unit integration
 
 molecule: bootstrap docker fixtures
-	@for s in $(SCENARIOS); do echo "=== molecule scenario $$s"; molecule test -s $$s || exit 1; done
+	@for s in $(SCENARIOS); do echo "=== molecule scenario $$s"; $(TIMED) molecule-$$s -- molecule test -s $$s || exit 1; done
 
-test: test-fast molecule
+timing-reset:
+	@python3 $(CURDIR)/scripts/stage_time.py reset
+
+# Set-up first, then two lanes at once (scripts/test-lanes.sh): lint, sanity, galaxy and unit beside
+# the module tests and the Molecule scenarios. The stage table ends the output.
+test: timing-reset bootstrap docker fixtures
+	@bash scripts/test-lanes.sh
 	@echo "make test: all green"
 
 demo: bootstrap docker
@@ -57,11 +66,12 @@ demo: bootstrap docker
 demo-destroy: bootstrap
 	molecule destroy -s demo
 
-bench: bootstrap docker
+bench: bootstrap docker fixtures
 	python tests/bench/bench_znode_scale.py
 	python tests/bench/bench_role_noop.py
 	python tests/bench/bench_znode_batch.py
 	python tests/bench/bench_backup.py
+	python tests/bench/bench_first_converge.py
 
 clean:
 	rm -rf .cache tests/output
