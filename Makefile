@@ -13,7 +13,7 @@ TIMED := python3 $(CURDIR)/scripts/stage_time.py run
 export ZKOPS_STAGE_TIMES := $(CURDIR)/.cache/stage-times.tsv
 SCENARIOS ?= default standalone tarball upgrade offline pseudo_cluster membership backup secure
 
-.PHONY: timing-reset help bootstrap docker fixtures lint sanity galaxy unit integration test-fast molecule test demo demo-destroy bench clean
+.PHONY: scenarios timing-reset help bootstrap docker fixtures lint sanity galaxy unit integration test-fast molecule test demo demo-destroy bench clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -48,7 +48,10 @@ integration: bootstrap
 
 test-fast: lint sanity galaxy unit integration
 
-molecule: bootstrap docker fixtures
+molecule: bootstrap docker fixtures scenarios
+
+# The scenarios alone, once the set-up is done (scripts/test-lanes.sh).
+scenarios:
 	@for s in $(SCENARIOS); do echo "=== molecule scenario $$s"; $(TIMED) molecule-$$s -- molecule test -s $$s || exit 1; done
 
 timing-reset:

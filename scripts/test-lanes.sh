@@ -10,7 +10,7 @@ mkdir -p .cache/logs
 start=$(date +%s)
 ( make --no-print-directory lint sanity galaxy unit >.cache/logs/checks.log 2>&1; echo $? >.cache/logs/checks.rc ) &
 beside=$!
-make --no-print-directory integration molecule
+make --no-print-directory integration scenarios
 front=$?
 wait "$beside"
 checks=$(cat .cache/logs/checks.rc 2>/dev/null || echo 1)
