@@ -14,6 +14,7 @@ import hashlib
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import certificate_problems
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import ConfigError, static_config
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
     build_members,
@@ -129,6 +130,13 @@ def zookeeper_subject_alt_names(names):
     return subject_alt_names(list(names))
 
 
+def zookeeper_certificate_problems(pem, addresses, warn_days=30):
+    """{'errors': [...], 'warnings': [...]} for a member's TLS material (cert, key and ca PEM texts)."""
+    errors, warnings = certificate_problems(pem.get('cert'), pem.get('key'), pem.get('ca'), list(addresses),
+                                            int(warn_days))
+    return dict(errors=errors, warnings=warnings)
+
+
 def zookeeper_security_problems(settings):
     return security_problems(dict(settings))
 
@@ -181,6 +189,7 @@ class FilterModule(object):
             zookeeper_quorum_config=zookeeper_quorum_config,
             zookeeper_subject_alt_names=zookeeper_subject_alt_names,
             zookeeper_security_problems=zookeeper_security_problems,
+            zookeeper_certificate_problems=zookeeper_certificate_problems,
             zookeeper_rich_rules=zookeeper_rich_rules,
             zookeeper_stale_rich_rules=zookeeper_stale_rich_rules,
             zookeeper_firewalld_changes=zookeeper_firewalld_changes,

@@ -232,6 +232,7 @@ def settings_problems(values, inventory_hosts=None):
     _check_int(problems, values, 'zookeeper_limit_nofile', 1024, None, 'a whole number of at least 1024')
     _check_int(problems, values, 'zookeeper_service_timeout', 1, None)
     _check_int(problems, values, 'zookeeper_backup_keep', 0, None, 'a whole number of at least 0 (0: keep all)')
+    _check_int(problems, values, 'zookeeper_tls_warn_days', 0, None, 'a whole number of days, at least 0')
     for name in ('zookeeper_heap_size', 'zookeeper_backup_verify_heap'):
         if name in values:
             size = heap_bytes(values[name])

@@ -199,3 +199,65 @@ def test_a_key_ZooKeeper_cannot_read_is_refused_without_showing_it(tmp_path):
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra)
     assert_refused(rc, out, 'Host zka', 'zookeeper_tls_key must be one unencrypted PKCS#8 key', 'RSA PRIVATE KEY')
     assert secret_body not in out
+
+
+def _member_material(tmp_path, sans, start_days, end_days):
+    """A CA and a member certificate valid from now+start_days to now+end_days, written as PEM files."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def cert(cn, key, issuer_cn, issuer_key, start, end, ca=False, names=()):
+        builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn)]))
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(start).not_valid_after(end)
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n) for n in names]),
+                critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = cert('preflight CA', ca_key, 'preflight CA', ca_key, now - datetime.timedelta(days=30),
+              now + datetime.timedelta(days=3000), ca=True)
+    leaf = cert('zka', key, 'preflight CA', ca_key, now + datetime.timedelta(days=start_days),
+                now + datetime.timedelta(days=end_days), names=sans)
+    pem = serialization.Encoding.PEM
+    (tmp_path / 'ca.pem').write_bytes(ca.public_bytes(pem))
+    (tmp_path / 'member.crt').write_bytes(leaf.public_bytes(pem))
+    (tmp_path / 'member.key').write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                            serialization.NoEncryption()))
+    return ('zookeeper_quorum_tls=true\nzookeeper_address=10.9.8.7\n'
+            'zookeeper_tls_key="{{ lookup(\'ansible.builtin.file\', \'%(d)s/member.key\') }}"\n'
+            'zookeeper_tls_cert="{{ lookup(\'ansible.builtin.file\', \'%(d)s/member.crt\') }}"\n'
+            'zookeeper_tls_ca="{{ lookup(\'ansible.builtin.file\', \'%(d)s/ca.pem\') }}"' % dict(d=tmp_path)), leaf
+
+
+def test_a_certificate_that_expires_soon_is_a_warning_naming_it_and_its_date(tmp_path):
+    extra, leaf = _member_material(tmp_path, ['zka', '10.9.8.7'], -1, 5)
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra, tags='preflight_only')
+    assert rc == 0, out
+    assert 'WARNING: host zka: zookeeper_tls_cert (CN=zka, serial %x) expires on %s' % (
+        leaf.serial_number, leaf.not_valid_after_utc.strftime('%Y-%m-%d %H:%M UTC')) in out, out
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra + '\nzookeeper_tls_warn_days=4',
+                       tags='preflight_only')
+    assert rc == 0 and 'expires on' not in out, out
+
+
+@pytest.mark.parametrize('sans, start, end, fragments', [
+    (['zka', '10.9.8.7'], -30, -1, ['expired on']),
+    (['zka', '10.9.8.7'], 2, 30, ['is not valid before']),
+    (['zka', 'other.example'], -1, 300, ["does not name this member's address 10.9.8.7", '(zka, other.example)']),
+])
+def test_an_expired_or_misnamed_certificate_is_refused_before_anything_changes(tmp_path, sans, start, end, fragments):
+    extra, leaf = _member_material(tmp_path, sans, start, end)
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra)
+    assert_refused(rc, out, 'Host zka', 'zookeeper_tls_cert (CN=zka, serial %x)' % leaf.serial_number, *fragments)
+    assert 'PRIVATE KEY' not in out
