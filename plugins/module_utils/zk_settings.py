@@ -275,6 +275,16 @@ def settings_problems(values, inventory_hosts=None):
         if bad or not isinstance(whitelist, list):
             problems.append('zookeeper_4lw_whitelist=%s: a list of four-letter words (srvr, mntr, ...) or "*".'
                             % _show(whitelist))
+        elif 'srvr' not in whitelist and '*' not in whitelist:
+            problems.append('zookeeper_4lw_whitelist=%s lacks srvr, which the role (zk_status) and zkServer.sh status '
+                            'need.' % _show(whitelist))
+    paths = values.get('zookeeper_systemd_read_write_paths')
+    if paths is not None:
+        relative = [p for p in paths if not (isinstance(p, str) and p.startswith('/') and not _CONTROL.search(p))] \
+            if isinstance(paths, list) else [paths]
+        if relative:
+            problems.append('zookeeper_systemd_read_write_paths has %s, which are not absolute paths; systemd would '
+                            'refuse the unit.' % ', '.join(_show(p) for p in relative))
     flags = values.get('zookeeper_jvm_flags')
     if flags is not None and (not isinstance(flags, list) or any(
             not isinstance(f, str) or not f.startswith('-') or _CONTROL.search(f) for f in flags)):

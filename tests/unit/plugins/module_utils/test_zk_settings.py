@@ -22,7 +22,7 @@ DEFAULTS = dict(
     zookeeper_install_method='package', zookeeper_client_tls_auth='need', zookeeper_client_sources=[],
     zookeeper_firewall_source='', zookeeper_extra_config={}, zookeeper_backup_keep=7, zookeeper_backup_prefix='zookeeper',
     zookeeper_backup_verify_heap='512m', zookeeper_client_port_address='', zookeeper_admin_server_address='127.0.0.1',
-    zookeeper_quorum_sasl_user='zkquorum', zookeeper_backup_host='',
+    zookeeper_quorum_sasl_user='zkquorum', zookeeper_backup_host='', zookeeper_systemd_read_write_paths=['/var/log/gc'],
 )
 
 VALID = {
@@ -59,7 +59,8 @@ BAD = {
     'zookeeper_service_name': ['zookeeper.service', 'a b', ''],
     'zookeeper_firewall_source': ['999.1.1.1', 'host.example'],
     'zookeeper_client_sources': [['10.0.0.300'], 'any'],
-    'zookeeper_4lw_whitelist': [['status'], 'srvr'],
+    'zookeeper_4lw_whitelist': [['status'], 'srvr', ['ruok', 'mntr'], []],
+    'zookeeper_systemd_read_write_paths': [['/var/log/gc', 'gc-logs'], '/var/log/gc', ['/a\nb']],
     'zookeeper_jvm_flags': [['Xmx1g'], ['-Dx=1\n-Dy=2']],
     'zookeeper_firewall': ['iptables'],
     'zookeeper_limit_nofile': [10],
