@@ -122,6 +122,14 @@ def switched():
     STATE['stages_after_interruption'] = dict((m, stages(m)) for m in MEMBERS)
     STATE['first'] = converge(SECURE)
     STATE['second'] = converge(SECURE)
+    # Renewal, under the writer: every member's lab certificate is made to expire in 5 days; the next
+    # run reissues them (zookeeper_tls_renew_days, 30) and the members present the new ones.
+    STATE['presented_before'] = presented()
+    for m in MEMBERS:
+        _lab_certificate_expiring_in(m, days=5)
+    STATE['renewed'] = converge(SECURE)
+    STATE['renewed_again'] = converge(SECURE)
+    STATE['presented_after'] = presented()
     time.sleep(3)
     open(stop, 'w').close()
     writer.wait(300)
@@ -131,6 +139,61 @@ def switched():
     with open(os.path.join(WORK, 'watch.json')) as f:
         STATE['watch'] = json.load(f)
     yield
+
+
+def _lab_certificate_expiring_in(name, days):
+    """Replace ``name``'s lab certificate by one of the lab CA for the same key and names that expires in ``days``."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    with open(os.path.join(LAB, 'ca.crt'), 'rb') as f:
+        ca = x509.load_pem_x509_certificate(f.read())
+    with open(os.path.join(LAB, 'ca.key'), 'rb') as f:
+        ca_key = serialization.load_pem_private_key(f.read(), None)
+    path = os.path.join(LAB, '%s.crt' % name)
+    with open(path, 'rb') as f:
+        old = x509.load_pem_x509_certificate(f.read())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(old.subject).issuer_name(ca.subject).public_key(old.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+               .not_valid_after(now + datetime.timedelta(days=days)))
+    for ext in old.extensions:
+        builder = builder.add_extension(ext.value, ext.critical)
+    with open(path, 'wb') as f:
+        f.write(builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+
+
+def presented():
+    """{member: (fingerprint on 2281, fingerprint on 3888)} of the certificates the members present."""
+    found = {}
+    for m in MEMBERS:
+        peer = next(p for p in MEMBERS if p != m)
+        quorum = re.search(r'sha256 ([0-9a-f]{64})', _probe(peer, m, 3888, 'tls').stdout)
+        found[m] = ((_tls_status(m).get('certificate') or {}).get('sha256'), quorum and quorum.group(1))
+    return found
+
+
+def test_a_lab_certificate_near_expiry_is_renewed_under_the_writer_and_presented_on_every_port():
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    renewed, again = STATE['renewed'], STATE['renewed_again']
+    assert renewed.returncode == 0, renewed.stdout[-3000:]
+    before, after = STATE['presented_before'], STATE['presented_after']
+    print('presented before:', before, 'after:', after)
+    for m in MEMBERS:
+        assert None not in before[m] and None not in after[m], (m, before[m], after[m])
+        assert after[m][0] == after[m][1], m   # the same certificate on the client and the quorum port
+        assert after[m][0] != before[m][0], m  # a new one
+        # ... and it is the renewed file, valid for 825 days again.
+        with open(os.path.join(LAB, '%s.crt' % m), 'rb') as f:
+            renewed_file = x509.load_pem_x509_certificate(f.read())
+        assert after[m][0] == renewed_file.fingerprint(hashes.SHA256()).hex(), m
+        left = renewed_file.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)
+        assert 824 <= left.days <= 825, (m, left)
+        # One rolling restart (these certificates are loaded at start).
+        assert len(re.findall(r'Restart %s\b' % m, renewed.stdout)) == 1, m
+    assert again.returncode == 0 and set(changed(again.stdout).values()) == {0}, again.stdout[-3000:]
 
 
 def test_the_switch_succeeds_and_a_rerun_changes_nothing():
@@ -203,6 +266,8 @@ def _probe(name, target, port, tls):
         '    c.load_cert_chain("%(conf)s/tls/keystore.pem")\n'
         '    t = c.wrap_socket(s, server_hostname=sys.argv[1])\n'
         '    print("handshake", t.version())\n'
+        '    import hashlib\n'
+        '    print("sha256", hashlib.sha256(t.getpeercert(True)).hexdigest())\n'
         'else:\n'
         '    s.sendall(b"\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfd" + b"\\x00" * 40)\n'
         '    try:\n'
