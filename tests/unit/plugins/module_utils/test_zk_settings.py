@@ -23,6 +23,7 @@ DEFAULTS = dict(
     zookeeper_firewall_source='', zookeeper_extra_config={}, zookeeper_backup_keep=7, zookeeper_backup_prefix='zookeeper',
     zookeeper_backup_verify_heap='512m', zookeeper_client_port_address='', zookeeper_admin_server_address='127.0.0.1',
     zookeeper_quorum_sasl_user='zkquorum', zookeeper_backup_host='', zookeeper_systemd_read_write_paths=['/var/log/gc'],
+    zookeeper_tls_warn_days=30, zookeeper_tls_renew_days=30,
 )
 
 VALID = {
@@ -65,6 +66,8 @@ BAD = {
     'zookeeper_firewall': ['iptables'],
     'zookeeper_limit_nofile': [10],
     'zookeeper_backup_keep': [-1],
+    'zookeeper_tls_warn_days': [-1, 'soon'],
+    'zookeeper_tls_renew_days': [-1, 825, 'often'],
     'zookeeper_backup_prefix': ['a/b'],
     'zookeeper_backup_host': ['not-in-inventory'],
     'zookeeper_extra_config': [{'server.9': 'x:1:2'}, {'group.1': '1:2'}, {'weight.3': '1'}, {'dataDir': '/tmp'},
