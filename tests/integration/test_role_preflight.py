@@ -204,26 +204,11 @@ def test_a_key_ZooKeeper_cannot_read_is_refused_without_showing_it(tmp_path):
 def _member_material(tmp_path, sans, start_days, end_days):
     """A CA and a member certificate valid from now+start_days to now+end_days, written as PEM files."""
     import datetime
-    import ipaddress
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from tls_lab import certificate as cert
 
     now = datetime.datetime.now(datetime.timezone.utc)
-
-    def cert(cn, key, issuer_cn, issuer_key, start, end, ca=False, names=()):
-        builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn)]))
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(start).not_valid_after(end)
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-        if names:
-            builder = builder.add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n) for n in names]),
-                critical=False)
-        return builder.sign(issuer_key, hashes.SHA256())
-
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca = cert('preflight CA', ca_key, 'preflight CA', ca_key, now - datetime.timedelta(days=30),
               now + datetime.timedelta(days=3000), ca=True)

@@ -53,3 +53,21 @@ def make_lab(directory, ca_name='zkops test CA'):
         with open(path, 'wb') as f:
             f.write(data)
     return out
+
+
+def certificate(subject, key, issuer, issuer_key, not_before, not_after, ca=False, names=()):
+    """A certificate for ``subject`` signed by ``issuer_key``, valid between the given UTC datetimes, with
+    subject alternative names (IP addresses or DNS names) when ``names`` are given."""
+    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(not_before).not_valid_after(not_after)
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if names:
+        entries = []
+        for name in names:
+            try:
+                entries.append(x509.IPAddress(ipaddress.ip_address(name)))
+            except ValueError:
+                entries.append(x509.DNSName(name))
+        builder = builder.add_extension(x509.SubjectAlternativeName(entries), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())

@@ -2,14 +2,12 @@
 each defect is reported alone, naming the variable, the certificate and the date; valid material
 (direct or through intermediates, any address kind) passes; a near expiry is a warning only."""
 import datetime
-import ipaddress
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from hypothesis import given, settings, strategies as st
+from tls_lab import certificate
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import certificate_problems, names_address
 
@@ -19,20 +17,7 @@ _KEYS = [ec.generate_private_key(ec.SECP256R1()) for _i in range(6)]
 
 
 def _cert(cn, key, issuer_cn, issuer_key, ca=False, sans=(), start=NOW - DAY, end=NOW + 400 * DAY):
-    builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-               .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn)]))
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(start).not_valid_after(end)
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if sans:
-        entries = []
-        for name in sans:
-            try:
-                entries.append(x509.IPAddress(ipaddress.ip_address(name)))
-            except ValueError:
-                entries.append(x509.DNSName(name))
-        builder = builder.add_extension(x509.SubjectAlternativeName(entries), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
+    return certificate(cn, key, issuer_cn, issuer_key, start, end, ca=ca, names=sans)
 
 
 def _pem(*certs):
