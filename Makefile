@@ -12,7 +12,6 @@ COLL_COPY := $(CURDIR)/.cache/sanity/ansible_collections/zkops/zookeeper
 TIMED := python3 $(CURDIR)/scripts/stage_time.py run
 export ZKOPS_STAGE_TIMES := $(CURDIR)/.cache/stage-times.tsv
 SCENARIOS ?= default standalone tarball upgrade offline pseudo_cluster membership backup secure
-export SCENARIOS
 
 .PHONY: scenarios timing-reset help bootstrap docker fixtures lint sanity galaxy unit integration test-fast molecule test demo demo-destroy bench clean
 
@@ -58,8 +57,8 @@ scenarios:
 timing-reset:
 	@python3 $(CURDIR)/scripts/stage_time.py reset
 
-# Set-up first, then three lanes at once (scripts/test-lanes.sh): lint, sanity, galaxy and unit; the
-# module tests and then some Molecule scenarios; the other scenarios (LANE_B). The stage table ends it.
+# Set-up first, then two lanes at once (scripts/test-lanes.sh): lint, sanity, galaxy and unit beside
+# the module tests and the Molecule scenarios. The stage table ends the output.
 test: timing-reset bootstrap docker fixtures
 	@bash scripts/test-lanes.sh
 	@echo "make test: all green"
