@@ -8,23 +8,75 @@ yet, a key that does not belong to the certificate, a certificate that does not 
 the intermediates that follow it in zookeeper_tls_cert), and a certificate whose subject alternative
 names lack the member's address. Warned: a certificate or CA that expires within the warning window.
 Uses the cryptography library, which ansible-core itself requires on the controller.
+
+Also here: which running servers pick up a renewed key or trust store without a restart
+(``reloads_certificates``), measured on the real jars by tests/integration/test_tls_reload.py.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
 import datetime
+import hashlib
 import ipaddress
 import re
 
 try:
     from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import hashes, serialization
     HAS_CRYPTOGRAPHY = True
 except ImportError:  # pragma: no cover - ansible-core depends on it
     HAS_CRYPTOGRAPHY = False
 
 _PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----', re.S)
+
+
+# client.certReload came with ZOOKEEPER-3806 in 3.7.2, 3.8.1 and 3.9.0; sslQuorumReloadCertFiles in 3.5.5.
+_CLIENT_RELOAD_SINCE = {(3, 7): 2, (3, 8): 1}
+_CLIENT_RELOAD_ALL_FROM = (3, 9)
+_QUORUM_RELOAD_SINCE = (3, 5, 5)
+
+
+def _version_tuple(version):
+    match = re.match(r'^(\d+)\.(\d+)\.(\d+)', str(version or ''))
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def client_reload_supported(version):
+    """Whether ZooKeeper ``version`` ('3.8.0', '3.9.3-...') reloads the client port's key and trust stores
+    (client.certReload=true). Unknown versions: False."""
+    parts = _version_tuple(version)
+    if parts is None:
+        return False
+    if parts[:2] >= _CLIENT_RELOAD_ALL_FROM:
+        return True
+    since = _CLIENT_RELOAD_SINCE.get(parts[:2])
+    return since is not None and parts[2] >= since
+
+
+def reloads_certificates(version, props):
+    """Whether a server of ``version`` running the zoo.cfg ``props`` (a dict of its keys) uses a renewed
+    key or trust store on new connections without a restart: every TLS use in the configuration
+    (the client port, the quorum) has its reload key set and the version honours it. A configuration
+    without TLS reloads trivially (True); an unknown version never does (False)."""
+    parts = _version_tuple(version)
+    if parts is None:
+        return False
+    flag = dict((k, str(v).strip().lower() == 'true') for k, v in props.items())
+    if props.get('secureClientPort') and not (flag.get('client.certReload') and client_reload_supported(version)):
+        return False
+    quorum_tls = flag.get('sslQuorum') or flag.get('portUnification')
+    if quorum_tls and not (flag.get('sslQuorumReloadCertFiles') and parts >= _QUORUM_RELOAD_SINCE):
+        return False
+    return True
+
+
+def fingerprint(cert_pem):
+    """SHA-256 of the first certificate in ``cert_pem`` (DER), lowercase hex, as zk_status reports the
+    certificate a server presents; None when there is none."""
+    found = _certificates(cert_pem)
+    return found[0].fingerprint(hashes.SHA256()).hex() if found else None
 
 
 def _certificates(text):
@@ -156,3 +208,61 @@ def certificate_problems(cert_pem, key_pem, ca_pem, addresses, warn_days=30, now
                           'alternative names (%s): the other members verify it.'
                           % (describe(leaf), address, ', '.join(names(leaf)) or 'none'))
     return errors, warnings
+
+
+def _der_sha256(block):
+    """SHA-256 of a PEM certificate block's DER, without parsing it (so a rollover plan needs no library)."""
+    body = ''.join(line.strip() for line in block.strip().splitlines()[1:-1])
+    return hashlib.sha256(base64.b64decode(body)).hexdigest()
+
+
+def _blocks(text):
+    return _PEM_CERT.findall(text or '') if isinstance(text, str) else list(text or [])
+
+
+def rollover_steps(members):
+    """The stages that move running members from the TLS files they have to the ones the role is about to
+    write, so that every member always trusts what every other presents (a CA rolled in without losing the
+    quorum, or clients that trust either CA, until the end):
+
+      1. trust both: every member trusts the CAs it has and the new ones; it presents what it has;
+      2. present the new: every member presents its new certificate; it still trusts both;
+      then the role's ordinary write: the trust store holds the new CAs only.
+
+    ``members``: one dict per host with ``host``, ``deployed_trust`` and ``deployed_cert`` (the PEM
+    certificate blocks of its trust store and key store as they are on the host; empty for a host without
+    TLS files yet, which takes no part) and ``trust`` and ``cert`` (the PEM texts it is to have).
+    A stage is planned only when it differs from both its neighbours: a renewal from the same CA has no
+    stage (the ordinary write is the whole change), adding a CA without new certificates neither.
+    Returns a list of ``{'stage': 1|2, 'why': str, 'trust': {host: pem}, 'new_cert': [hosts]}``; the trust
+    stores are the PEM blocks, the deployed CAs first, each once. Files recorded on the hosts are the stage:
+    a run stopped half-way is finished by the next from what the files hold."""
+    deployed = [m for m in members if _blocks(m.get('deployed_trust'))]
+    if not deployed:
+        return []
+    union, grows, shrinks, new_cert = {}, False, False, []
+    for m in deployed:
+        have, want = _blocks(m['deployed_trust']), _blocks(m['trust'])
+        have_fp = set(_der_sha256(b) for b in have)
+        want_fp = set(_der_sha256(b) for b in want)
+        both, seen = [], set()
+        for block in have + want:
+            fp = _der_sha256(block)
+            if fp not in seen:
+                seen.add(fp)
+                both.append(block)
+        union[m['host']] = '\n'.join(both) + '\n'
+        grows = grows or not want_fp <= have_fp
+        shrinks = shrinks or not have_fp <= want_fp
+        cert_have, cert_want = _blocks(m.get('deployed_cert')), _blocks(m['cert'])
+        if cert_want and (not cert_have or _der_sha256(cert_have[0]) != _der_sha256(cert_want[0])):
+            new_cert.append(m['host'])
+    if not new_cert:
+        return []
+    steps = []
+    if grows:
+        steps.append(dict(stage=1, why='every member trusts the new CA as well as the old', trust=union, new_cert=[]))
+    if shrinks:
+        steps.append(dict(stage=2, why='every member presents its new certificate, trusting both CAs', trust=union,
+                          new_cert=new_cert))
+    return steps

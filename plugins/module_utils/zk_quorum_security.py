@@ -50,7 +50,9 @@ def config_keys(stages, files):
                  ('ssl.quorum.keyStore.location', files['keystore']),
                  ('ssl.quorum.keyStore.type', 'PEM'),
                  ('ssl.quorum.trustStore.location', files['truststore']),
-                 ('ssl.quorum.trustStore.type', 'PEM')]
+                 ('ssl.quorum.trustStore.type', 'PEM'),
+                 # New quorum connections use a renewed key or trust store without a restart (3.5.5+).
+                 ('sslQuorumReloadCertFiles', 'true')]
     if sasl:
         keys += [('quorum.auth.enableSasl', 'true'),
                  ('quorum.auth.learnerRequireSasl', 'true' if sasl >= 2 else 'false'),

@@ -39,7 +39,7 @@ MANAGED_KEYS = frozenset([
     'sslQuorum', 'portUnification', 'ssl.quorum.keyStore.location', 'ssl.quorum.keyStore.type',
     'ssl.quorum.trustStore.location', 'ssl.quorum.trustStore.type', 'quorum.auth.enableSasl',
     'quorum.auth.learnerRequireSasl', 'quorum.auth.serverRequireSasl', 'quorum.auth.learner.saslLoginContext',
-    'quorum.auth.server.saslLoginContext', 'peerType',
+    'quorum.auth.server.saslLoginContext', 'peerType', 'sslQuorumReloadCertFiles', 'client.certReload',
 ])
 # Keys that name members: the role writes them in the dynamic configuration, and reconfig changes them.
 MEMBER_KEY = re.compile(r'^(server|group|weight)\.')

@@ -170,6 +170,18 @@ instances:
     tls_mode:
       description: What C(srvr) reports on O(instances[].secure_client) over TLS, or null when it was not read.
       type: str
+    server_version:
+      description: The version the running server reports with C(srvr) (for example V(3.9.3)), or null when it does not serve.
+      type: str
+      version_added: 0.6.0
+    reloads_certificates:
+      description:
+        - Whether the running server uses a renewed TLS key store or trust store on new connections without a restart,
+          that is, its version honours the reload key of every TLS use in C(zoo.cfg) (C(client.certReload) for the client port,
+          3.7.2, 3.8.1 and 3.9.0 or later; C(sslQuorumReloadCertFiles) for the quorum, 3.5.5 or later) and the key is set.
+        - V(false) when the server does not serve (its version is unknown).
+      type: bool
+      version_added: 0.6.0
     tls_problem:
       description:
         - Why the TLS files given cannot be used (for example, they do not exist yet), or null. The TLS port is then
@@ -195,6 +207,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import (
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import split_hosts, tls_context
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_datadir import newest_state, zxid_hex
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import reloads_certificates
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import server_status
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import stages_of
 
@@ -232,6 +245,7 @@ def read_instance(inst, timeout, context=None, scan_logs=False):
     info = dict(name=inst['name'], form='none', servers={}, version=None, dynamic_file=None, static_digest=None,
                 quorum_stages=stages_of({}), myid=None, data_zxid=0, has_data=False, mode=None, zxid=None,
                 restart_owed=os.path.exists(os.path.join(os.path.dirname(inst['config']), RESTART_MARKER)))
+    props = {}
     if text is not None:
         props = parse_properties(text)
         info['static_digest'] = static_digest(props)
@@ -264,6 +278,9 @@ def read_instance(inst, timeout, context=None, scan_logs=False):
         info['tls_mode'] = secure['mode']
         if status['mode'] not in SERVING and secure['mode'] in SERVING:
             info.update(mode=secure['mode'], zxid=secure['zxid'], node_count=secure['node_count'])
+            status = secure
+    info['server_version'] = status['version'] if info['mode'] in SERVING else None
+    info['reloads_certificates'] = info['server_version'] is not None and reloads_certificates(info['server_version'], props)
     return info
 
 

@@ -2,6 +2,7 @@
 each defect is reported alone, naming the variable, the certificate and the date; valid material
 (direct or through intermediates, any address kind) passes; a near expiry is a warning only."""
 import datetime
+import hashlib
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -9,7 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings, strategies as st
 from tls_lab import certificate
 
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import certificate_problems, names_address
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import (
+    certificate_problems, client_reload_supported, fingerprint, names_address, reloads_certificates)
 
 NOW = datetime.datetime(2026, 12, 2, 12, 0, tzinfo=datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
@@ -107,3 +109,44 @@ def test_a_secret_key_is_never_quoted():
 def test_names_cover_an_address_as_rfc6125_says(name, address, covered):
     cert = _cert('x', _KEYS[5], 'x', _KEYS[5], sans=[name])
     assert names_address(cert, address) is covered
+
+
+# Which servers reload renewed TLS files without a restart. The two versions Debian ships were measured
+# on the real jars (tests/integration/test_tls_reload.py): 3.8.0 reloads the quorum's stores only,
+# 3.9.3 the client port's as well.
+CLIENT_TLS = {'secureClientPort': '2281', 'client.certReload': 'true'}
+QUORUM_TLS = {'sslQuorum': 'true', 'portUnification': 'false', 'sslQuorumReloadCertFiles': 'true'}
+
+
+@given(major=st.integers(0, 4), minor=st.integers(0, 12), patch=st.integers(0, 20), suffix=st.sampled_from(['', '-1', '-abc']))
+def test_client_reload_comes_with_3_7_2_3_8_1_and_3_9_0(major, minor, patch, suffix):
+    expected = (major, minor) > (3, 8) or (major, minor, patch) >= (3, 8, 1) and (major, minor) == (3, 8) \
+        or (major, minor) == (3, 7) and patch >= 2
+    assert client_reload_supported('%d.%d.%d%s' % (major, minor, patch, suffix)) is expected
+
+
+@pytest.mark.parametrize('version, props, reloads', [
+    ('3.9.3', dict(CLIENT_TLS, **QUORUM_TLS), True),
+    ('3.8.0', QUORUM_TLS, True),
+    ('3.8.0', CLIENT_TLS, False),
+    ('3.8.0', dict(CLIENT_TLS, **QUORUM_TLS), False),
+    ('3.8.1', dict(CLIENT_TLS, **QUORUM_TLS), True),
+    ('3.5.4', QUORUM_TLS, False),
+    ('3.9.3', dict(CLIENT_TLS, **{'client.certReload': 'false'}), False),
+    ('3.9.3', dict(QUORUM_TLS, sslQuorumReloadCertFiles='false'), False),
+    ('3.9.3', {'sslQuorum': 'false', 'portUnification': 'true'}, False),
+    ('3.9.3', {}, True),
+    (None, {}, False),
+    ('unknown', QUORUM_TLS, False),
+])
+def test_a_server_reloads_only_when_every_tls_use_has_its_key_and_its_version_honours_it(version, props, reloads):
+    assert reloads_certificates(version, props) is reloads
+
+
+def test_the_fingerprint_is_the_one_zk_status_reports_of_the_first_certificate():
+    ca_key, leaf_key = _KEYS[:2]
+    ca = _cert('zk CA', ca_key, 'zk CA', ca_key, ca=True)
+    leaf = _cert('zk1', leaf_key, 'zk CA', ca_key, sans=['zk1'])
+    der = leaf.public_bytes(serialization.Encoding.DER)
+    assert fingerprint(_pem(leaf, ca)) == hashlib.sha256(der).hexdigest()
+    assert fingerprint('') is None
