@@ -14,7 +14,7 @@ import hashlib
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import certificate_problems
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import certificate_problems, fingerprint, rollover_steps
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import ConfigError, static_config
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
     build_members,
@@ -131,10 +131,29 @@ def zookeeper_subject_alt_names(names):
 
 
 def zookeeper_certificate_problems(pem, addresses, warn_days=30):
-    """{'errors': [...], 'warnings': [...]} for a member's TLS material (cert, key and ca PEM texts)."""
+    """{'errors': [...], 'warnings': [...], 'sha256': ...} for a member's TLS material (cert, key and ca PEM texts)."""
     errors, warnings = certificate_problems(pem.get('cert'), pem.get('key'), pem.get('ca'), list(addresses),
                                             int(warn_days))
-    return dict(errors=errors, warnings=warnings)
+    try:
+        sha256 = fingerprint(pem.get('cert'))
+    except ValueError:
+        sha256 = None
+    return dict(errors=errors, warnings=warnings, sha256=sha256)
+
+
+def zookeeper_tls_rollover(hosts, hostvars, files):
+    """The CA rollover stages for the play's ``hosts`` (module_utils/zk_certificates.rollover_steps), from each host's
+    deployed certificates (zk_host_info, registered as __zookeeper_host) and the ones it is to have (__zookeeper_tls_pem)."""
+    members = []
+    for host in hosts:
+        hv = hostvars[host]
+        pem = hv.get('__zookeeper_tls_pem') or {}
+        found = (hv.get('__zookeeper_host') or {}).get('certificates') or {}
+        if not pem.get('cert'):
+            continue
+        members.append(dict(host=host, deployed_trust=found.get(files['truststore'], []),
+                            deployed_cert=found.get(files['keystore'], []), trust=pem.get('ca'), cert=pem.get('cert')))
+    return rollover_steps(members)
 
 
 def zookeeper_security_problems(settings):
@@ -190,6 +209,7 @@ class FilterModule(object):
             zookeeper_subject_alt_names=zookeeper_subject_alt_names,
             zookeeper_security_problems=zookeeper_security_problems,
             zookeeper_certificate_problems=zookeeper_certificate_problems,
+            zookeeper_tls_rollover=zookeeper_tls_rollover,
             zookeeper_rich_rules=zookeeper_rich_rules,
             zookeeper_stale_rich_rules=zookeeper_stale_rich_rules,
             zookeeper_firewalld_changes=zookeeper_firewalld_changes,

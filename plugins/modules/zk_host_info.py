@@ -74,6 +74,15 @@ options:
     type: list
     elements: path
     default: []
+  certificates:
+    description:
+      - PEM files (the role's key store and trust store) whose certificates to return. Only the
+        C(BEGIN CERTIFICATE) blocks are read; a private key in the same file is never returned.
+      - The role compares them with the certificates it is about to deploy, to roll a new CA in by stages.
+    type: list
+    elements: path
+    default: []
+    version_added: 0.6.0
 '''
 
 EXAMPLES = r'''
@@ -166,11 +175,18 @@ paths:
   returned: always
   type: dict
   sample: {/var/lib/zookeeper: {exists: true, is_dir: true, entries: [myid, version-2]}}
+certificates:
+  description: For each of O(certificates), the PEM certificate blocks it holds, in order (empty when it does not exist).
+  returned: always
+  type: dict
+  sample: {/etc/zookeeper/conf_zkops/tls/ca.pem: ["-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----"]}
+  version_added: 0.6.0
 '''
 
 import grp
 import os
 import pwd
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -257,6 +273,14 @@ def read_paths(paths):
     return found
 
 
+_PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----')
+
+
+def read_certificates(paths):
+    """The certificate blocks of each PEM file, in order (none for a missing or unreadable file)."""
+    return dict((path, _PEM_CERT.findall(_read_text(path) or '')) for path in paths)
+
+
 def _zone_with_client(zone):
     from firewall.client import FirewallClient  # comes with firewalld; the caller falls back to firewall-cmd
     fw = FirewallClient()
@@ -315,6 +339,7 @@ def main():
             alternatives=dict(type='list', elements='str', default=[]),
             alternatives_dir=dict(type='path', default='/etc/alternatives'),
             paths=dict(type='list', elements='path', default=[]),
+            certificates=dict(type='list', elements='path', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -338,6 +363,7 @@ def main():
         units=dict((n, units[n]) for n in p['units']),
         firewalld=read_firewalld(module, zone, units['firewalld']) if zone else None,
         alternatives=read_alternatives(p['alternatives'], p['alternatives_dir']),
+        certificates=read_certificates(p['certificates']),
         paths=read_paths(p['paths']),
     )
 
