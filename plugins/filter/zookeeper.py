@@ -32,7 +32,8 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import
     wanted_rules,
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import config_keys, switch_steps
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import (
+    config_keys, observer_sasl_problems, switch_steps)
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import (
     security_problems,
     subject_alt_names,
@@ -113,6 +114,9 @@ def zookeeper_quorum_switch(members, infos, plan, desired):
     """Intermediate quorum TLS/SASL stages for the members of the live ensemble (none when it is not running)."""
     if not isinstance(infos, dict):
         infos = dict((i['name'], i) for i in infos)
+    problems = observer_sasl_problems(list(members), dict(desired))
+    if problems:
+        return dict(steps=[], errors=problems)
     if not plan.get('live'):
         return dict(steps=[], errors=[])
     actions = plan.get('instances', {})

@@ -3,6 +3,7 @@ controller (cryptography), client TLS contexts, a prober that keeps asking a mem
 and a role run stopped as soon as a given line appears (an interrupted run)."""
 import datetime
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 DAYS = 825
+ANSI = re.compile(r'\x1b\[[0-9;]*m')
 
 
 def _pem_key(key):
@@ -40,6 +42,7 @@ def new_ca(directory, name):
             .not_valid_after(now + datetime.timedelta(days=3650))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256()))
     _write(os.path.join(directory, 'ca.crt'), cert.public_bytes(serialization.Encoding.PEM).decode())
     _write(os.path.join(directory, 'ca.key'), _pem_key(key))
@@ -62,7 +65,10 @@ def issue(ca, directory, name, like=None):
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (x509.CertificateBuilder().issuer_name(ca_cert.subject).public_key(key.public_key())
                .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-               .not_valid_after(now + datetime.timedelta(days=DAYS)))
+               .not_valid_after(now + datetime.timedelta(days=DAYS))
+               # Python 3.13's clients (Debian 13's, the role's checks) verify strictly: key identifiers needed.
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
     if like:
         with open(like, 'rb') as f:
             old = x509.load_pem_x509_certificate(f.read())
@@ -122,8 +128,9 @@ def run_until(args, banner, log):
     lines, armed = [], False
     for line in proc.stdout:
         lines.append(line)
-        armed = armed or (line.startswith('TASK [') and banner in line)
-        if armed and line.startswith('changed: ['):
+        plain = ANSI.sub('', line)
+        armed = armed or (plain.startswith('TASK [') and banner in plain)
+        if armed and plain.startswith('changed: ['):
             os.killpg(proc.pid, signal.SIGKILL)
             break
     proc.wait()

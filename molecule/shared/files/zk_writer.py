@@ -7,6 +7,7 @@ back every acknowledged znode and a JSON summary is written.
 Usage: zk_writer.py HOSTS STOPFILE SUMMARY MAX_SECONDS [ACKLOG]
 ACKLOG, when given, gets one line per acknowledged znode: "<path> <unix time>".
 While STOPFILE.pause exists, no znode is written (the session stays open).
+ZK_WRITER_TLS="CA,CERT,KEY" (paths) makes it a TLS client with that certificate.
 """
 import json
 import os
@@ -20,8 +21,12 @@ from kazoo.retry import KazooRetry
 
 def client(hosts):
     retry = dict(max_tries=-1, delay=0.2, max_delay=1)
+    tls = {}
+    if os.environ.get('ZK_WRITER_TLS'):
+        ca, cert, key = os.environ['ZK_WRITER_TLS'].split(',')
+        tls = dict(use_ssl=True, verify_certs=True, ca=ca, certfile=cert, keyfile=key)
     zk = KazooClient(hosts=hosts, timeout=10, connection_retry=KazooRetry(**retry),
-                     command_retry=KazooRetry(deadline=60, **retry))
+                     command_retry=KazooRetry(deadline=60, **retry), **tls)
     zk.start(timeout=60)
     return zk
 

@@ -8,6 +8,7 @@ from hypothesis import given, strategies as st
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import (
     config_keys,
+    observer_sasl_problems,
     stages_of,
     switch_steps,
 )
@@ -96,3 +97,17 @@ def test_a_member_that_has_not_loaded_its_stage_yet_restarts_on_it_first():
     # zoo.cfg says stage 1 everywhere, but one member still runs what it had before.
     members = [dict(tls=1, sasl=1), dict(tls=1, sasl=1, owed=True), dict(tls=1, sasl=1)]
     assert switch_steps(members, dict(tls=3, sasl=3))['steps'] == [dict(tls=1, sasl=1), dict(tls=2, sasl=2)]
+
+
+@given(ids=st.lists(st.integers(1, 255), min_size=2, max_size=9, unique=True), observers=st.integers(1, 3),
+       sasl=st.sampled_from([0, 1, 2, 3]))
+def test_quorum_sasl_refuses_an_observer_below_any_participant(ids, observers, sasl):
+    # ZooKeeper participants skip SASL towards observers, and only the higher id's connection is kept.
+    observers = min(observers, len(ids) - 1)
+    members = [dict(host='h%d' % i, id=i, role='observer' if n < observers else 'participant') for n, i in enumerate(ids)]
+    top_voter = max(m['id'] for m in members if m['role'] == 'participant')
+    low = [m for m in members if m['role'] == 'observer' and m['id'] < top_voter]
+    problems = observer_sasl_problems(members, dict(tls=3, sasl=sasl))
+    assert len(problems) == (len(low) if sasl == 3 else 0)
+    for m, message in zip(low, problems if sasl == 3 else []):
+        assert 'Host %s:' % m['host'] in message and 'zookeeper_id=%d' % m['id'] in message
