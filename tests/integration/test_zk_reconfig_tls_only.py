@@ -4,7 +4,7 @@ address, so the module sends the whole member list. The servers stop listening o
 port when they restart, and keep their data. Giving the addresses back is refused."""
 import os
 import random
-import socket
+import subprocess
 
 import pytest
 from kazoo.client import KazooClient
@@ -37,12 +37,12 @@ def _tls_args(ens, lab, sid):
                 key=lab['client_key'], auth=SUPER, timeout=20)
 
 
-def _listening(port):
-    try:
-        socket.create_connection(('127.0.0.1', port), 1).close()
-        return True
-    except OSError:
-        return False
+def _listening(srv):
+    """Whether this server's own process listens on its plaintext client port. Asked of the kernel by PID:
+    with two pytest-xdist workers, another test's server may have taken the port number since."""
+    out = subprocess.run(['ss', '-ltnpH', 'sport = :%d' % srv.client_port], capture_output=True, text=True,
+                         check=True).stdout
+    return ('pid=%d,' % srv.proc.pid) in out
 
 
 def _restart_all(ens):
@@ -67,12 +67,13 @@ def test_plaintext_client_addresses_go_and_come_back(tls_ensemble):
     ids = sorted(ens.servers)
     via = random.choice(ids)
     tls_only = [ens.servers[i].member(plaintext=False) for i in ids]
+    assert all(_listening(ens.servers[i]) for i in ids)
     res = run_module(MOD, dict(_tls_args(ens, lab, via), members=tls_only))
     assert res['changed'] and not res.get('failed'), res
     assert all(';' not in line for line in res['config']), res['config']
     assert run_module(MOD, dict(_tls_args(ens, lab, via), members=tls_only))['changed'] is False
     _restart_all(ens)
-    assert not any(_listening(ens.servers[i].client_port) for i in ids)
+    assert not any(_listening(ens.servers[i]) for i in ids)
     assert _children(ens, lab, random.choice(ids)) == 20
 
     # A joiner without a plaintext port is checked over TLS before it votes.
