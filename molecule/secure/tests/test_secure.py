@@ -711,7 +711,8 @@ def test_a_fresh_ensemble_is_secure_from_its_first_run_and_started_once():
     # The observer below a participant first: refused before anything is written.
     low = dict(fresh, zookeeper_id='{{ %r[inventory_hostname] }}' % dict(zip(MEMBERS, ids[-1:] + ids[:-1])))
     refused = converge(low)
-    assert refused.returncode != 0 and 'Give every observer a zookeeper_id above' in refused.stdout, refused.stdout[-3000:]
+    out = refused.stdout + refused.stderr   # Molecule's ansible.cfg sends failures to stderr
+    assert refused.returncode != 0 and 'Give every observer a zookeeper_id above' in out, out[-3000:]
     assert all(not host(m).file(CONF).exists for m in MEMBERS)
     import threading
     knocker = threading.Thread(target=knock, daemon=True)
