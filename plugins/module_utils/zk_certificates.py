@@ -29,7 +29,12 @@ try:
 except ImportError:  # pragma: no cover - ansible-core depends on it
     HAS_CRYPTOGRAPHY = False
 
-_PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----', re.S)
+_PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----')
+
+
+def certificate_blocks(text):
+    """The PEM certificate blocks of ``text``, in order; any private key in it is left out."""
+    return _PEM_CERT.findall(text or '')
 
 
 # client.certReload came with ZOOKEEPER-3806 in 3.7.2, 3.8.1 and 3.9.0; sslQuorumReloadCertFiles in 3.5.5.
@@ -80,7 +85,7 @@ def fingerprint(cert_pem):
 
 
 def _certificates(text):
-    return [x509.load_pem_x509_certificate(block.encode('ascii')) for block in _PEM_CERT.findall(text or '')]
+    return [x509.load_pem_x509_certificate(block.encode('ascii')) for block in certificate_blocks(text)]
 
 
 def _not_after(cert):
@@ -217,7 +222,7 @@ def _der_sha256(block):
 
 
 def _blocks(text):
-    return _PEM_CERT.findall(text or '') if isinstance(text, str) else list(text or [])
+    return certificate_blocks(text) if isinstance(text, str) else list(text or [])
 
 
 def rollover_steps(members):

@@ -235,6 +235,7 @@ def settings_problems(values, inventory_hosts=None):
     _check_int(problems, values, 'zookeeper_tls_warn_days', 0, None, 'a whole number of days, at least 0')
     _check_int(problems, values, 'zookeeper_tls_renew_days', 0, 824, 'a whole number of days, 0 to 824 (the lab CA '
                'issues 825 days)')
+    _check_int(problems, values, 'zookeeper_tls_lab_ca_generation', 1, None, 'a whole number of at least 1')
     for name in ('zookeeper_heap_size', 'zookeeper_backup_verify_heap'):
         if name in values:
             size = heap_bytes(values[name])

@@ -186,10 +186,10 @@ certificates:
 import grp
 import os
 import pwd
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import certificate_blocks
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_host_state import (
     installed_from_dpkg,
     installed_from_rpm,
@@ -273,12 +273,9 @@ def read_paths(paths):
     return found
 
 
-_PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----')
-
-
 def read_certificates(paths):
     """The certificate blocks of each PEM file, in order (none for a missing or unreadable file)."""
-    return dict((path, _PEM_CERT.findall(_read_text(path) or '')) for path in paths)
+    return dict((path, certificate_blocks(_read_text(path))) for path in paths)
 
 
 def _zone_with_client(zone):

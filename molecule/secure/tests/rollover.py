@@ -84,6 +84,12 @@ def issue(ca, directory, name, like=None):
                 sha256=cert.fingerprint(hashes.SHA256()).hex())
 
 
+def sha256(path):
+    """The SHA-256 fingerprint of the PEM certificate file ``path``, as the role's checks print it."""
+    with open(path, 'rb') as f:
+        return x509.load_pem_x509_certificate(f.read()).fingerprint(hashes.SHA256()).hex()
+
+
 def context(cafiles, cert, key):
     """A client context that trusts the CAs in ``cafiles`` and shows ``cert``."""
     ctx = ssl.create_default_context()

@@ -241,6 +241,12 @@ def longest_write_stall(start, end):
     return max(b - a for a, b in zip(inside, inside[1:]))
 
 
+def _reloads_tls():
+    """Whether the members' ZooKeeper reloads the client port's TLS files too (client.certReload, 3.8.1+)."""
+    version = _tls_status(MEMBERS[0])['version']
+    return tuple(int(p) for p in version.split('.')[:3]) >= (3, 8, 1)
+
+
 def presented():
     """{member: (fingerprint on 2281, fingerprint on 3888)} of the certificates the members present."""
     found = {}
@@ -451,11 +457,18 @@ nohup runuser -u zookeeper -- java -Xmx64m -cp "$ZK_CLASSPATH" -Djava.security.a
 
 
 def test_rogue_servers_without_the_password_or_a_certificate_never_join():
-    zk = KazooClient(hosts=plain_hosts())
+    _rogues_never_join(lambda: KazooClient(hosts=plain_hosts()), lambda m: server_status(address(m), 2181, 3))
+
+
+def _rogues_never_join(client, status):
+    """Two rogue servers on sec4 ask the ensemble to let them in: one with a certificate of the CA but the wrong
+    quorum password, one with the password but no certificate. ``client()`` is a KazooClient of the ensemble,
+    ``status(member)`` a member's srvr answer."""
+    zk = client()
     zk.start(30)
     live = '\n'.join(line for line in zk.get('/zookeeper/config')[0].decode().splitlines() if line.startswith('server.'))
     zk.stop()
-    leader = _leader()
+    leader = next(m for m in VOTERS if status(m)['mode'] == 'leader')
     since = host(leader).check_output('date +%s')
     tls = ('sslQuorum=true\nssl.quorum.keyStore.location=%(c)s/tls/keystore.pem\nssl.quorum.keyStore.type=PEM\n'
            'ssl.quorum.trustStore.location=%(c)s/tls/ca.pem\nssl.quorum.trustStore.type=PEM') % dict(c=CONF)
@@ -489,7 +502,7 @@ def test_rogue_servers_without_the_password_or_a_certificate_never_join():
     finally:
         sec4.run('pkill -f /tmp/rogue-; rm -rf /tmp/rogue-*')
     # The ensemble never counted them.
-    zk = KazooClient(hosts=plain_hosts())
+    zk = client()
     zk.start(30)
     assert not re.search(r'server\.20[12]=', zk.get('/zookeeper/config')[0].decode())
     zk.stop()
@@ -686,11 +699,15 @@ def test_a_fresh_ensemble_is_secure_from_its_first_run_and_started_once():
     plaintext, each member starts once, and the rerun changes nothing."""
     # Other ids, in a random order among the voters; the observer's is the highest, as quorum SASL requires
     # (preflight refuses an observer below a participant: zk_quorum_security.observer_sasl_problems).
-    ids = sorted(random.sample(range(1, 256), len(MEMBERS)))
+    # (Below 200: the rogue servers take 201 and 202.)
+    ids = sorted(random.sample(range(1, 200), len(MEMBERS)))
     ids = random.sample(ids[:-1], len(VOTERS)) + ids[-1:]
     # The scenario's host_vars files set zookeeper_id, which an inventory cannot override: an extra var does.
     fresh = dict(SECURE, zookeeper_client_plaintext=False,
                  zookeeper_id='{{ %r[inventory_hostname] }}' % dict(zip(MEMBERS, ids)))
+    # From the lab CA again (the rolled-in CA was given as PEM variables): the lab CA's rollover comes next.
+    STATE.pop('tls_host_vars', None)
+    STATE.update(tls_dir=LAB, fresh_vars=fresh)
     for m in MEMBERS:
         host(m).run('systemctl stop zookeeper; systemctl disable zookeeper; rm -rf %s /var/lib/zookeeper '
                     '/etc/systemd/system/zookeeper.service; systemctl daemon-reload' % CONF)
@@ -736,3 +753,34 @@ def test_a_fresh_ensemble_is_secure_from_its_first_run_and_started_once():
         assert 'plain refused' in _probe(peer, m, 3888, 'plain').stdout, m
     assert sorted(_tls_status(m)['mode'] for m in MEMBERS) == ['follower', 'follower', 'leader', 'observer']
     STATE['fresh'] = [first, again]
+    # Its quorum ports refuse a peer without the SASL password and a peer without a certificate.
+    _rogues_never_join(_tls_client, _tls_status)
+
+
+def test_the_lab_ca_is_rolled_on_request_by_stages_and_the_rerun_changes_nothing():
+    """zookeeper_tls_lab_ca_generation raised on the fresh ensemble: the role makes a new lab CA, member keys
+    and certificates in generation-N/, and rolls them in by the stages of any new CA."""
+    assert STATE.get('fresh'), 'runs after the fresh ensemble'
+    generation = random.randint(2, 9)
+    rolled = dict(STATE['fresh_vars'], zookeeper_tls_lab_ca_generation=generation)
+    new_dir = os.path.join(LAB, 'generation-%d' % generation)
+    old_ca = _text(os.path.join(LAB, 'ca.crt'))
+    pids, presented_before = main_pids(), presented()
+    run = converge(rolled)
+    STATE['tls_dir'] = new_dir
+    again = converge(rolled)
+    print('lab CA generation %d; PIDs before %s, after %s' % (generation, pids, main_pids()))
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert again.returncode == 0 and set(changed(again.stdout).values()) == {0}, again.stdout[-3000:]
+    for stage in (1, 2):
+        assert 'TLS rollover | The files of stage %d' % stage in run.stdout, stage
+    new_ca = _text(os.path.join(new_dir, 'ca.crt'))
+    assert new_ca != old_ca and _text(os.path.join(LAB, 'ca.crt')) == old_ca   # generation 1 is kept
+    after = presented()
+    for m in MEMBERS:
+        wanted = rollover.sha256(os.path.join(new_dir, '%s.crt' % m))
+        assert after[m] == (wanted, wanted) != presented_before[m], (m, after[m], presented_before[m])
+        assert host(m).file('%s/tls/ca.pem' % CONF).content_string.strip() == new_ca.strip(), m
+    # 3.9 reloads every TLS file (no restart); 3.8.0 restarts for the client port.
+    assert (main_pids() == pids) is _reloads_tls(), (pids, main_pids())
+    assert sorted(_tls_status(m)['mode'] for m in MEMBERS) == ['follower', 'follower', 'leader', 'observer']

@@ -23,7 +23,7 @@ DEFAULTS = dict(
     zookeeper_firewall_source='', zookeeper_extra_config={}, zookeeper_backup_keep=7, zookeeper_backup_prefix='zookeeper',
     zookeeper_backup_verify_heap='512m', zookeeper_client_port_address='', zookeeper_admin_server_address='127.0.0.1',
     zookeeper_quorum_sasl_user='zkquorum', zookeeper_backup_host='', zookeeper_systemd_read_write_paths=['/var/log/gc'],
-    zookeeper_tls_warn_days=30, zookeeper_tls_renew_days=30,
+    zookeeper_tls_warn_days=30, zookeeper_tls_renew_days=30, zookeeper_tls_lab_ca_generation=1,
 )
 
 VALID = {
@@ -32,6 +32,7 @@ VALID = {
     'zookeeper_init_limit': st.integers(1, 1000),
     'zookeeper_sync_limit': st.integers(1, 1000).map(str),
     'zookeeper_max_client_connections': st.integers(0, 10 ** 6),
+    'zookeeper_tls_lab_ca_generation': st.one_of(st.integers(1, 10 ** 4), st.integers(1, 99).map(str)),
     'zookeeper_heap_size': st.sampled_from(['32m', '64M', '1g', '2G', '131072k', str(64 << 20)]),
     'zookeeper_address': st.sampled_from(['zk1', 'zk-2.example.net', '10.1.2.3', 'fd00::5', 'a_b.local']),
     'zookeeper_data_dir': st.sampled_from(['/var/lib/zookeeper', '/srv/zk/data', '/data/zookeeper/', '/var/lib/zk2']),
@@ -68,6 +69,7 @@ BAD = {
     'zookeeper_backup_keep': [-1],
     'zookeeper_tls_warn_days': [-1, 'soon'],
     'zookeeper_tls_renew_days': [-1, 825, 'often'],
+    'zookeeper_tls_lab_ca_generation': [0, -2, 'next', 1.5],
     'zookeeper_backup_prefix': ['a/b'],
     'zookeeper_backup_host': ['not-in-inventory'],
     'zookeeper_extra_config': [{'server.9': 'x:1:2'}, {'group.1': '1:2'}, {'weight.3': '1'}, {'dataDir': '/tmp'},
