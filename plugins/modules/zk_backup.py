@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: zk_backup
 short_description: Back up a ZooKeeper server's data files into one checked archive with a manifest
-version_added: 0.6.0
+version_added: 0.2.0
 description:
   - With O(state=present), copies a server's newest complete snapshot and the transaction logs that replay it (the log
     that starts at or before the snapshot and every later one, as ZooKeeper itself picks them) from its C(dataDir) and

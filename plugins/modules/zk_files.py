@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: zk_files
 short_description: Directories and small files of a ZooKeeper instance, checked and written in one call
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Makes directories exist and files hold the given content, with the given owner, group and mode, and reports which
     of them changed.

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: zk_host_info
 short_description: Read in one call which packages, user, group, units, firewalld rules and alternatives a host has
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Reads what the zkops.zookeeper.zookeeper role would otherwise ask about in a dozen separate calls on the host,
     which packages are installed, the service user and group, whether systemd units are active and enabled, the ports
@@ -82,7 +82,7 @@ options:
     type: list
     elements: path
     default: []
-    version_added: 0.6.0
+    version_added: 0.2.0
 '''
 
 EXAMPLES = r'''
@@ -180,7 +180,7 @@ certificates:
   returned: always
   type: dict
   sample: {/etc/zookeeper/conf_zkops/tls/ca.pem: ["-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----"]}
-  version_added: 0.6.0
+  version_added: 0.2.0
 '''
 
 import grp

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: zk_restore
 short_description: Check a ZooKeeper backup, move a server's data aside, and put a backup in its place
-version_added: 0.6.0
+version_added: 0.2.0
 description:
   - Works on archives written by zkops.zookeeper.zk_backup, and on a stopped server's files. It never deletes data.
   - O(state=checked) checks an archive (O(archive)) without changing anything, file by file; every sha256 and size of

@@ -173,7 +173,7 @@ instances:
     server_version:
       description: The version the running server reports with C(srvr) (for example V(3.9.3)), or null when it does not serve.
       type: str
-      version_added: 0.6.0
+      version_added: 0.2.0
     reloads_certificates:
       description:
         - Whether the running server uses a renewed TLS key store or trust store on new connections without a restart,
@@ -181,7 +181,7 @@ instances:
           3.7.2, 3.8.1 and 3.9.0 or later; C(sslQuorumReloadCertFiles) for the quorum, 3.5.5 or later) and the key is set.
         - V(false) when the server does not serve (its version is unknown).
       type: bool
-      version_added: 0.6.0
+      version_added: 0.2.0
     tls_problem:
       description:
         - Why the TLS files given cannot be used (for example, they do not exist yet), or null. The TLS port is then

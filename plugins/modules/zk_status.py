@@ -150,7 +150,7 @@ servers:
         - The dates and names are decoded only for a certificate verified against O(ca); with
           O(verify_certs=false) only RV(servers[].certificate.sha256) is known.
       type: dict
-      version_added: 0.6.0
+      version_added: 0.2.0
       contains:
         sha256:
           description: SHA-256 fingerprint of the certificate (DER), lowercase hex. Tells which certificate a member presents.

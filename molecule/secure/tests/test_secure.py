@@ -52,7 +52,7 @@ def plain_hosts():
     return ','.join('%s:2181' % address(m) for m in MEMBERS)
 
 
-def playbook_args(extra, host_vars=None, playbook=None):
+def playbook_args(extra, host_vars=None, playbook=None, limit=None):
     """ansible-playbook's arguments: extra vars, and per-host variables (the rolled-in TLS material first) as a
     second inventory."""
     path = os.path.join(WORK, 'vars.json')
@@ -65,13 +65,13 @@ def playbook_args(extra, host_vars=None, playbook=None):
         with open(more, 'w') as f:
             json.dump(dict(all=dict(hosts=per_host)), f)
         inventories += ['-i', more]
-    return ['ansible-playbook'] + inventories + [playbook or os.path.join(SHARED, 'converge.yml'), '-e', '@' + path,
-                                                 '-e', 'ansible_become=false']
+    return (['ansible-playbook'] + inventories + [playbook or os.path.join(SHARED, 'converge.yml'), '-e', '@' + path,
+                                                  '-e', 'ansible_become=false'] + (['--limit', limit] if limit else []))
 
 
-def converge(extra, host_vars=None, playbook=None):
+def converge(extra, host_vars=None, playbook=None, limit=None):
     """Run the role (or ``playbook``) with extra vars and per-host variables."""
-    run = subprocess.run(playbook_args(extra, host_vars, playbook), capture_output=True, text=True, check=False)
+    run = subprocess.run(playbook_args(extra, host_vars, playbook, limit), capture_output=True, text=True, check=False)
     log = os.path.join(WORK, 'run-%d.log' % len(RUNS))
     RUNS.append(log)
     with open(log, 'w') as f:
@@ -211,6 +211,11 @@ def _roll_the_ca():
     tls_vars = dict((m, dict(zookeeper_tls_lab_ca=False, zookeeper_tls_ca=_text(new_ca), zookeeper_tls_cert=_text(issued[m]['cert']),
                              zookeeper_tls_key=_text(issued[m]['key']))) for m in MEMBERS)
     STATE.update(issued=issued, pids_before_rollover=main_pids(), tls_host_vars=tls_vars)
+    # A rollover that would leave members out (--limit) is refused by preflight, nothing written.
+    files_before = _tls_files()
+    STATE['limited'] = random.sample(MEMBERS, random.randint(1, len(MEMBERS) - 1))
+    STATE['rollover_limited'] = converge(SECURE, limit=','.join(STATE['limited']))
+    STATE['tls_files_after_limited'] = (files_before, _tls_files())
     prober.start()
     time.sleep(2)
     STATE['rollover_started_at'] = time.time()
@@ -227,6 +232,11 @@ def _roll_the_ca():
     STATE['pids_after_rollover'] = main_pids()
     STATE['presented_rolled'] = presented()
     STATE['cas_after_rollover'] = dict((m, _ca_count(m)) for m in MEMBERS)
+
+
+def _tls_files():
+    """{member: sha256 of its key store and trust store}."""
+    return dict((m, host(m).check_output('sha256sum %s/tls/keystore.pem %s/tls/ca.pem' % (CONF, CONF))) for m in MEMBERS)
 
 
 def main_pids():
@@ -296,6 +306,15 @@ def test_a_lab_certificate_near_expiry_is_renewed_under_the_writer_and_presented
 
 def test_a_new_ca_is_rolled_in_by_stages_under_the_writer_and_an_interrupted_rollover_is_finished():
     interrupted, done, again = STATE['rollover_interrupted'], STATE['rollover'], STATE['rollover_again']
+    # First asked for with --limit: refused by preflight, naming the members left out; no TLS file changed.
+    limited = STATE['rollover_limited']
+    out = limited.stdout + limited.stderr   # Molecule's ansible.cfg sends failures to stderr
+    left_out = sorted(set(MEMBERS) - set(STATE['limited']))
+    named = re.search(r'a new CA is to be rolled in, but (.+?) (?:is|are) outside this run \(--limit\)', ' '.join(out.split()))
+    assert limited.returncode != 0 and named, out[-3000:]
+    assert sorted(named.group(1).split(', ')) == left_out, named.group(0)
+    assert 'Security | A CA rollover reaches every member' not in out, 'refused after preflight'
+    assert STATE['tls_files_after_limited'][0] == STATE['tls_files_after_limited'][1]
     # The first run stopped right after one member wrote stage 1: it trusts both CAs, the others the old only.
     cas = STATE['cas_after_interruption']
     print('CA certificates trusted after the interruption:', cas)
