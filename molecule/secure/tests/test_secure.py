@@ -252,9 +252,9 @@ def longest_write_stall(start, end):
 
 
 def _reloads_tls():
-    """Whether the members' ZooKeeper reloads the client port's TLS files too (client.certReload, 3.8.1+)."""
+    """(the members' ZooKeeper version, whether it reloads the client port's TLS files too: client.certReload, 3.8.1+)."""
     version = _tls_status(MEMBERS[0])['version']
-    return tuple(int(p) for p in version.split('.')[:3]) >= (3, 8, 1)
+    return version, tuple(int(p) for p in version.split('.')[:3]) >= (3, 8, 1)
 
 
 def presented():
@@ -289,8 +289,7 @@ def test_a_lab_certificate_near_expiry_is_renewed_under_the_writer_and_presented
     # sslQuorumReloadCertFiles): no member restarts. 3.8.0 reloads the quorum's only, so the client port
     # needs one rolling restart: one restart task per member (profile_tasks' summary may name the task
     # again; only TASK lines count).
-    version = server_status(address(MEMBERS[0]), 2181, 5)['version'] or _tls_status(MEMBERS[0]).get('version')
-    reloads = tuple(int(p) for p in version.split('.')[:3]) >= (3, 8, 1)
+    version, reloads = _reloads_tls()
     pids_before, pids_after = STATE['pids_before_renewal'], STATE['pids_after_renewal']
     stall = longest_write_stall(*STATE['renewal_window'])
     print('ZooKeeper %s renewal: %s; longest write stall %.2f s' % (
@@ -328,8 +327,7 @@ def test_a_new_ca_is_rolled_in_by_stages_under_the_writer_and_an_interrupted_rol
     for m in MEMBERS:
         assert STATE['presented_rolled'][m] == (STATE['issued'][m]['sha256'],) * 2, (m, STATE['presented_rolled'][m])
     # 3.9 reloads every TLS file: no restart. 3.8.0 restarts the members for each stage (client port).
-    version = _tls_status(MEMBERS[0])['version']
-    reloads = tuple(int(p) for p in version.split('.')[:3]) >= (3, 8, 1)
+    version, reloads = _reloads_tls()
     before, after = STATE['pids_before_rollover'], STATE['pids_after_rollover']
     assert (before == after) is reloads, (version, before, after)
     print('ZooKeeper %s CA rollover: %s; longest write stall %.2f s' % (
@@ -801,5 +799,5 @@ def test_the_lab_ca_is_rolled_on_request_by_stages_and_the_rerun_changes_nothing
         assert after[m] == (wanted, wanted) != presented_before[m], (m, after[m], presented_before[m])
         assert host(m).file('%s/tls/ca.pem' % CONF).content_string.strip() == new_ca.strip(), m
     # 3.9 reloads every TLS file (no restart); 3.8.0 restarts for the client port.
-    assert (main_pids() == pids) is _reloads_tls(), (pids, main_pids())
+    assert (main_pids() == pids) is _reloads_tls()[1], (pids, main_pids())
     assert sorted(_tls_status(m)['mode'] for m in MEMBERS) == ['follower', 'follower', 'leader', 'observer']
