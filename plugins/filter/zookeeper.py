@@ -24,6 +24,8 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model 
     restart_blockers,
     restart_order,
     restart_plan,
+    restarts_due,
+    staged_rounds,
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import (
     firewalld_changes,
@@ -48,27 +50,39 @@ def zookeeper_members(hosts, hostvars, defaults=None):
     return build_members(list(hosts), hostvars, dict(defaults or {}))
 
 
-def zookeeper_changed_instances(registered, loop_var='__zookeeper_instance'):
-    return changed_instances([r for r in registered if isinstance(r, dict)], loop_var)
-
-
 def zookeeper_duplicates(values):
     return duplicates(list(values))
 
 
-def zookeeper_restart_order(plan):
-    return restart_order(list(plan))
+def zookeeper_restarts(data, what, *args, **kwargs):
+    """Everything about restarts, one filter (module_utils/zk_ensemble_model.py):
 
-
-def zookeeper_restart_plan(results):
-    return restart_plan(list(results))
-
-
-def zookeeper_restart_blockers(members, infos):
-    """``infos``: zk_server_info entries (a list, or a dict by instance name)."""
-    if not isinstance(infos, dict):
-        infos = dict((i['name'], i) for i in infos)
-    return restart_blockers(list(members), infos)
+    - ``instances | zookeeper_restarts('due', kind=..., ...)``: restarts_due, the instances a round restarts;
+    - ``rollover_steps | zookeeper_restarts('rounds', switch_steps)``: staged_rounds;
+    - ``zk_status loop results | zookeeper_restarts('plan')``: restart_plan, each with its mode before;
+    - ``plan | zookeeper_restarts('order')``: restart_order, the leader last;
+    - ``members | zookeeper_restarts('blockers', infos)``: restart_blockers (infos a list or a dict by name);
+    - ``registered results | zookeeper_restarts('changed')``: changed_instances, names whose files changed.
+    """
+    try:
+        if what == 'due':
+            return restarts_due(list(data), *args, **kwargs)
+        if what == 'rounds':
+            return staged_rounds(list(data or []), *args)
+        if what == 'plan':
+            return restart_plan(list(data))
+        if what == 'order':
+            return restart_order(list(data))
+        if what == 'blockers':
+            infos = args[0]
+            if not isinstance(infos, dict):
+                infos = dict((i['name'], i) for i in infos)
+            return restart_blockers(list(data), infos)
+        if what == 'changed':
+            return changed_instances([r for r in data if isinstance(r, dict)], *args)
+    except (ValueError, TypeError, KeyError, IndexError) as e:
+        raise AnsibleFilterError('zookeeper_restarts(%r): %s' % (what, e))
+    raise AnsibleFilterError("zookeeper_restarts: what must be due, rounds, plan, order, blockers or changed, got %r" % (what,))
 
 
 def zookeeper_inventory_hosts(servers, hostvars, all_hosts, defaults):
@@ -201,10 +215,7 @@ class FilterModule(object):
         return dict(
             zookeeper_members=zookeeper_members,
             zookeeper_duplicates=zookeeper_duplicates,
-            zookeeper_changed_instances=zookeeper_changed_instances,
-            zookeeper_restart_order=zookeeper_restart_order,
-            zookeeper_restart_plan=zookeeper_restart_plan,
-            zookeeper_restart_blockers=zookeeper_restart_blockers,
+            zookeeper_restarts=zookeeper_restarts,
             zookeeper_inventory_hosts=zookeeper_inventory_hosts,
             zookeeper_membership_plan=zookeeper_membership_plan,
             zookeeper_static_config=zookeeper_static_config,

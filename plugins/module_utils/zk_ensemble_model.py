@@ -140,6 +140,53 @@ def restart_plan(results):
     return plan
 
 
+# Why a round of restarts happens (tasks/apply/restart.yml), in the order a run meets them.
+ROUND_KINDS = ('rollover', 'switch', 'owed', 'plaintext')
+
+
+def staged_rounds(rollover_steps, switch_steps):
+    """The rounds of restarts that carry a staged change, in the order they run.
+
+    A CA rollover's stages come first (every member trusts both CAs, then presents its new
+    certificate), then the quorum TLS/SASL switch steps; each round writes its stage's files,
+    then restarts. The final files of both are written after the last round (tasks/main.yml).
+    """
+    rounds = [dict(kind='rollover', stage=s['stage'], step=s) for s in rollover_steps or []]
+    rounds += [dict(kind='switch', stage='TLS %s, SASL %s' % (s['tls'], s['sasl']), step=s) for s in switch_steps or []]
+    return rounds
+
+
+def restarts_due(instances, kind, server_info=(), joiners=(), written=False, started=(), was_running=(),
+                 changed=(), rolling=False):
+    """The instances of one host that a round of restarts restarts: the one place that decides.
+
+    - ``rollover``: a CA rollover stage wrote new files (``written``): the running servers that
+      cannot reload their TLS files (zk_server_info's ``reloads_certificates``).
+    - ``switch``: a quorum switch step: every member but the joiners and those the step just
+      ``started`` (left down by an interrupted switch; they start on the step's files).
+    - ``owed``: running before the apply phase (``was_running``) and either their files
+      ``changed`` in this run or a restart is owed from an earlier one (zk_server_info's
+      ``restart_owed``); every running instance when ``rolling`` (zookeeper_rolling_restart).
+    - ``plaintext``: after the reconfig that dropped the plaintext client addresses: every
+      member but the joiners.
+    """
+    if kind not in ROUND_KINDS:
+        raise ValueError('kind must be one of %s, got %r' % (', '.join(ROUND_KINDS), kind))
+    info = dict((i.get('name'), i) for i in server_info or [])
+    names = [i['name'] for i in instances]
+    if kind == 'rollover':
+        due = [n for n in names if written and info.get(n, {}).get('server_version')
+               and not info[n].get('reloads_certificates')]
+    elif kind == 'switch':
+        due = [n for n in names if n not in joiners and n not in started]
+    elif kind == 'owed':
+        owed = names if rolling else [n for n in names if info.get(n, {}).get('restart_owed')]
+        due = [n for n in names if n in was_running and (n in changed or n in owed)]
+    else:
+        due = [n for n in names if n not in joiners]
+    return [i for i in instances if i['name'] in due]
+
+
 # What zk_server_info reports for an instance with no process listening on its client port.
 DOWN_MODES = (None, 'unreachable')
 

@@ -1,0 +1,168 @@
+"""The restart decisions of the apply phase (zk_ensemble_model.restarts_due, staged_rounds) on generated
+ensembles, and the order tasks/apply/restart.yml runs a round in.
+
+The role runs a round per host: restarts_due picks the host's instances, zk_status reads their modes,
+restart_plan + restart_order make one ensemble order, and apply/restart_one.yml restarts them one at a
+time behind the health gate. The properties below are checked on that same pipeline."""
+import os
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
+    ROUND_KINDS,
+    restart_order,
+    restart_plan,
+    restarts_due,
+    staged_rounds,
+)
+
+ROLE_TASKS = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'zookeeper', 'tasks')
+
+
+@st.composite
+def ensembles(draw):
+    """Hosts with one or two instances each: ids, roles, what runs, what changed, what is owed."""
+    ids = draw(st.lists(st.integers(1, 255), min_size=1, max_size=9, unique=True))
+    hosts, instances = {}, []
+    for sid in ids:
+        host = 'h%d' % draw(st.integers(0, max(0, len(ids) // 2)))
+        inst = dict(name='%s/%d' % (host, sid), host=host, id=sid, client='%s:%d' % (host, 2000 + sid),
+                    role=draw(st.sampled_from(['participant', 'participant', 'observer'])))
+        instances.append(inst)
+        hosts.setdefault(host, []).append(inst)
+    info, facts = {}, {}
+    for inst in instances:
+        running = draw(st.booleans())
+        info[inst['name']] = dict(name=inst['name'], server_version='3.9.3' if running else None,
+                                  reloads_certificates=running and draw(st.booleans()),
+                                  restart_owed=draw(st.booleans()))
+        facts[inst['name']] = dict(running=running, changed=draw(st.booleans()), joiner=not running and draw(st.booleans()))
+    voters = [i for i in instances if i['role'] == 'participant' and facts[i['name']]['running']]
+    leader = draw(st.sampled_from(voters))['name'] if voters else None
+    return dict(hosts=hosts, info=info, facts=facts, leader=leader, rolling=draw(st.booleans()))
+
+
+def round_order(ens, kind, written=None, started=()):
+    """One round as apply/restart.yml runs it: each host's due instances, their modes, one order."""
+    results = []
+    for host, local in sorted(ens['hosts'].items()):
+        names = [i['name'] for i in local]
+        due = restarts_due(local, kind, server_info=[ens['info'][n] for n in names],
+                           joiners=[n for n in names if ens['facts'][n]['joiner']],
+                           written=(written or {}).get(host, False), started=started,
+                           was_running=[n for n in names if ens['facts'][n]['running']],
+                           changed=[n for n in names if ens['facts'][n]['changed']], rolling=ens['rolling'])
+        for inst in due:
+            mode = 'leader' if inst['name'] == ens['leader'] else ('observer' if inst['role'] == 'observer' else 'follower')
+            results.append(dict(item=inst, servers=[dict(mode=mode)]))
+    return restart_order(restart_plan(results))
+
+
+@settings(max_examples=300)
+@given(ensembles())
+def test_every_owed_restart_happens_exactly_once_and_the_leader_last(ens):
+    order = [m['name'] for m in round_order(ens, 'owed')]
+    facts, info = ens['facts'], ens['info']
+    owing = set(n for n in facts if facts[n]['running']
+                and (ens['rolling'] or facts[n]['changed'] or info[n]['restart_owed']))
+    assert sorted(order) == sorted(owing)                 # exactly once each, nobody else
+    if ens['leader'] in owing:
+        assert order[-1] == ens['leader']
+    # never a member that is down or joins: a restart only ever takes down one serving member
+    assert not [n for n in order if not facts[n]['running'] or facts[n]['joiner']]
+
+
+@settings(max_examples=300)
+@given(ensembles())
+def test_one_member_down_at_a_time_keeps_a_quorum_of_voters_in_every_round(ens):
+    facts = ens['facts']
+    voters = [i['name'] for local in ens['hosts'].values() for i in local
+              if i['role'] == 'participant' and facts[i['name']]['running']]
+    written = dict((h, True) for h in ens['hosts'])
+    for kind in ROUND_KINDS:
+        order = [m['name'] for m in round_order(ens, kind, written=written)]
+        assert len(order) == len(set(order)), (kind, order)
+        # restart_one.yml waits for the member and the gate before the next: at most one is down.
+        for name in order:
+            serving = [v for v in voters if v != name]
+            if len(voters) >= 3:
+                assert len(serving) > len(voters) // 2, (kind, name, voters)
+        leaders = [n for n in order if n == ens['leader']]
+        assert not leaders or leaders == [order[-1]], (kind, order)
+
+
+@given(ensembles(), st.sets(st.sampled_from(['h0', 'h1', 'h2', 'h3', 'h4'])))
+def test_a_rollover_stage_restarts_only_running_servers_that_cannot_reload_on_hosts_it_wrote(ens, wrote):
+    written = dict((h, h in wrote) for h in ens['hosts'])
+    order = round_order(ens, 'rollover', written=written)
+    for m in order:
+        info = ens['info'][m['name']]
+        assert written[m['host']] and info['server_version'] and not info['reloads_certificates']
+    expected = set(n for h, local in ens['hosts'].items() if written[h] for n in (i['name'] for i in local)
+                   if ens['info'][n]['server_version'] and not ens['info'][n]['reloads_certificates'])
+    assert set(m['name'] for m in order) == expected
+
+
+@given(ensembles(), st.data())
+def test_a_switch_step_restarts_every_member_but_joiners_and_those_it_started(ens, data):
+    names = sorted(ens['facts'])
+    started = data.draw(st.lists(st.sampled_from(names), unique=True)) if names else []
+    order = set(m['name'] for m in round_order(ens, 'switch', started=started))
+    assert order == set(n for n in names if not ens['facts'][n]['joiner'] and n not in started)
+    plaintext = set(m['name'] for m in round_order(ens, 'plaintext'))
+    assert plaintext == set(n for n in names if not ens['facts'][n]['joiner'])
+
+
+@given(st.lists(st.integers(1, 2), max_size=2), st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=4))
+def test_rollover_stages_come_before_switch_steps_each_round_with_its_stage(stages, steps):
+    rollover = [dict(stage=s, trust={}, new_cert=[]) for s in stages]
+    switch = [dict(tls=t, sasl=s) for t, s in steps]
+    rounds = staged_rounds(rollover, switch)
+    kinds = [r['kind'] for r in rounds]
+    assert kinds == ['rollover'] * len(rollover) + ['switch'] * len(switch)
+    assert [r['step'] for r in rounds] == rollover + switch
+    assert staged_rounds(None, None) == []
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError):
+        restarts_due([], 'reboot')
+
+
+def _names(path):
+    with open(os.path.join(ROLE_TASKS, path)) as f:
+        return [t['name'] for t in yaml.safe_load(f)]
+
+
+def test_a_round_writes_its_stage_before_anything_restarts():
+    names = _names('apply/restart.yml')
+    first_restart = next(i for i, n in enumerate(names) if n.startswith('Restart | Rolling restart'))
+    for write in ('TLS rollover | The files of stage', 'Quorum switch | zoo.cfg at the step', 'Quorum switch | The restart is owed',
+                  'Restart | The restart is owed'):
+        assert next(i for i, n in enumerate(names) if n.startswith(write)) < first_restart, write
+
+
+def _includes(path, depth=0):
+    """The deepest chain of include/import_tasks under a task file, in files (main.yml is depth 0)."""
+    with open(os.path.join(ROLE_TASKS, path)) as f:
+        tasks = yaml.safe_load(f) or []
+    deepest = depth
+
+    def walk(items):
+        nonlocal deepest
+        for t in items:
+            for key in ('ansible.builtin.include_tasks', 'ansible.builtin.import_tasks'):
+                if key in t:
+                    target = t[key] if isinstance(t[key], str) else t[key]['file']
+                    deepest = max(deepest, _includes(target, depth + 1))
+            walk(t.get('block', []) + t.get('rescue', []) + t.get('always', []))
+    walk(tasks)
+    return deepest
+
+
+@pytest.mark.parametrize('entry', ['main.yml', 'backup.yml', 'restore.yml', 'recover.yml'])
+def test_includes_nest_at_most_three_levels(entry):
+    assert _includes(entry) <= 3
