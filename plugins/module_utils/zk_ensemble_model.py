@@ -152,7 +152,7 @@ def staged_rounds(rollover_steps, switch_steps):
     then restarts. The final files of both are written after the last round (tasks/main.yml).
     """
     rounds = [dict(kind='rollover', stage=s['stage'], step=s) for s in rollover_steps or []]
-    rounds += [dict(kind='switch', stage='TLS %s, SASL %s' % (s['tls'], s['sasl']), step=s) for s in switch_steps or []]
+    rounds += [dict(kind='switch', stage='TLS stage %s, SASL stage %s' % (s['tls'], s['sasl']), step=s) for s in switch_steps or []]
     return rounds
 
 

@@ -124,6 +124,7 @@ def test_rollover_stages_come_before_switch_steps_each_round_with_its_stage(stag
     kinds = [r['kind'] for r in rounds]
     assert kinds == ['rollover'] * len(rollover) + ['switch'] * len(switch)
     assert [r['step'] for r in rounds] == rollover + switch
+    assert [r['stage'] for r in rounds[len(rollover):]] == ['TLS stage %d, SASL stage %d' % t for t in steps]
     assert staged_rounds(None, None) == []
 
 
