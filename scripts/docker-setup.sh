@@ -4,6 +4,9 @@
 #   - installs docker.io and debootstrap when missing
 #   - starts dockerd when no engine answers
 #   - builds zkops/debian:12 and zkops/debian:13 with debootstrap + docker import
+#   - bakes zkops/debian:12-zk and :13-zk from them: the packages the role installs on Debian
+#     (Java, ZooKeeper, kazoo, firewalld not enabled), for the scenarios that test what comes after
+#     the install (ZKOPS_IMAGE_SUFFIX=-zk in their molecule.yml); the others start bare
 # No registry is contacted: images are built from Debian's packages only.
 # Set ZKOPS_IMAGES="12" to build only one release.
 set -euo pipefail
@@ -69,6 +72,30 @@ build_image() {
   rm -rf "$rootfs" "$rootfs.log"
 }
 
+# The packages the role installs on Debian (roles/zookeeper/vars/Debian.yml, and firewalld where the
+# role manages it), installed as the role installs them (no recommended packages). Apt downloads go
+# to the same cache volume as the scenarios' first member, not into the image.
+BAKED_PACKAGES="default-jre-headless zookeeper python3-kazoo firewalld"
+bake_image() {
+  local release=$1 base="zkops/debian:$1" tag="zkops/debian:$1-zk" name="zkops-bake-$1"
+  if docker image inspect "$tag" >/dev/null 2>&1; then
+    log "$tag already present"
+    return
+  fi
+  log "baking $tag: $base with $BAKED_PACKAGES"
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  docker run --name "$name" -v "zkops-apt-$release-1:/var/cache/apt/archives" -e DEBIAN_FRONTEND=noninteractive \
+    "$base" bash -c "set -e; apt-get update -qq; apt-get install -y -qq --no-install-recommends $BAKED_PACKAGES >/dev/null
+      # Installed, not enabled: where the role manages firewalld it enables and starts it, as on a real host.
+      rm -f /etc/systemd/system/multi-user.target.wants/firewalld.service \
+        /etc/systemd/system/dbus-org.fedoraproject.FirewallD1.service
+      rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin" >"$CACHE_DIR/bake-$release.log" 2>&1 \
+    || { tail -30 "$CACHE_DIR/bake-$release.log"; docker rm -f "$name" >/dev/null; exit 1; }
+  docker commit -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' "$name" "$tag" >/dev/null
+  docker rm -f "$name" >/dev/null
+}
+
 mkdir -p "$CACHE_DIR"
 for r in $IMAGES; do build_image "$r"; done
+for r in $IMAGES; do bake_image "$r"; done
 log "ready: $(docker images --format '{{.Repository}}:{{.Tag}}' zkops/debian | tr '\n' ' ')"
