@@ -38,6 +38,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security
     config_keys, observer_sasl_problems, switch_steps)
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import (
     security_problems,
+    security_settings,
     subject_alt_names,
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_rebuild import backup_plan, recover_plan, restore_plan
@@ -175,10 +176,6 @@ def zookeeper_tls_rollover(hosts, hostvars, files):
     return rollover_steps(members)
 
 
-def zookeeper_security_problems(settings):
-    return security_problems(dict(settings))
-
-
 def zookeeper_super_digest(password, user='super'):
     """user:base64(sha1(user:password)), the form of zookeeper.DigestAuthenticationProvider.superDigest."""
     raw = hashlib.sha1(('%s:%s' % (user, password)).encode('utf-8')).digest()
@@ -203,7 +200,11 @@ def zookeeper_preflight(values, inventory_hosts=None, host_state=None, services=
     result), checks the directories and units it read. Returns dict(problems, warnings)."""
     values = dict(values)
     if host_state is None:
-        return settings_problems(values, list(inventory_hosts) if inventory_hosts is not None else None)
+        # Every variable first; the TLS and SASL rules only once the values themselves are usable.
+        result = settings_problems(values, list(inventory_hosts) if inventory_hosts is not None else None)
+        if not result['problems']:
+            result['problems'] = security_problems(security_settings(values))
+        return result
     problems = path_problems(values, host_state.get('paths') or {})
     for service in services or []:
         problems.extend(unit_problems(service, (host_state.get('units') or {}).get(service)))
@@ -223,7 +224,6 @@ class FilterModule(object):
             zookeeper_quorum_switch=zookeeper_quorum_switch,
             zookeeper_quorum_config=zookeeper_quorum_config,
             zookeeper_subject_alt_names=zookeeper_subject_alt_names,
-            zookeeper_security_problems=zookeeper_security_problems,
             zookeeper_certificate_problems=zookeeper_certificate_problems,
             zookeeper_tls_rollover=zookeeper_tls_rollover,
             zookeeper_rich_rules=zookeeper_rich_rules,

@@ -172,6 +172,7 @@ def restarts_due(instances, kind, server_info=(), joiners=(), written=False, sta
     """
     if kind not in ROUND_KINDS:
         raise ValueError('kind must be one of %s, got %r' % (', '.join(ROUND_KINDS), kind))
+    written, rolling = (str(flag).strip().lower() in ('true', '1', 'yes') for flag in (written, rolling))
     info = dict((i.get('name'), i) for i in server_info or [])
     names = [i['name'] for i in instances]
     if kind == 'rollover':

@@ -108,6 +108,24 @@ def test_myid_on_disk_is_never_changed(tmp_path):
     assert (data / 'myid').read_text() == '7\n'
 
 
+# What Debian's zookeeper package puts in /var/lib/zookeeper/myid.
+DEBIAN_MYID = "replace this text with the cluster-unique zookeeper's instance id (1-255)\n"
+
+
+def test_debians_placeholder_myid_is_not_an_id_unless_data_is_beside_it(tmp_path):
+    data = tmp_path / 'data'
+    data.mkdir()
+    (data / 'myid').write_text(DEBIAN_MYID)
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', tags='preflight_only')
+    assert rc == 0 and 'myid holds' not in out, out
+    # The same sentence beside a data tree (a server ran with it) is refused, and kept.
+    (data / 'version-2').mkdir()
+    (data / 'version-2' / 'log.100000001').write_bytes(b'\0' * 64)
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', tags='preflight_only')
+    assert_refused(rc, out, 'Host zka', 'myid holds replace this text', 'zookeeper_id=1')
+    assert (data / 'myid').read_text() == DEBIAN_MYID
+
+
 def test_bad_choice_refused_by_argument_spec(tmp_path):
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_role=leader')
     assert_refused(rc, out, 'zookeeper_role', 'leader')

@@ -128,6 +128,15 @@ def test_rollover_stages_come_before_switch_steps_each_round_with_its_stage(stag
     assert staged_rounds(None, None) == []
 
 
+def test_flags_given_as_text_by_a_template_mean_what_they_say():
+    inst = [dict(name='a'), dict(name='b')]
+    info = [dict(name='a', server_version='3.9.3'), dict(name='b', server_version='3.8.0')]
+    assert restarts_due(inst, 'rollover', server_info=info, written='False') == []
+    assert restarts_due(inst, 'rollover', server_info=info, written='True') == inst
+    assert restarts_due(inst, 'owed', was_running=['a', 'b'], rolling='False') == []
+    assert restarts_due(inst, 'owed', was_running=['a'], rolling='true') == inst[:1]
+
+
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError):
         restarts_due([], 'reboot')

@@ -8,6 +8,7 @@ from hypothesis import given, strategies as st
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import (
     security_problems,
+    security_settings,
     subject_alt_names,
 )
 
@@ -64,3 +65,17 @@ def test_the_plaintext_port_goes_off_only_with_the_tls_port_on():
     assert 'zookeeper_client_plaintext=false needs zookeeper_client_tls=true' in ' '.join(
         security_problems(_settings(client_plaintext=False)))
     assert security_problems(_settings(client_plaintext=False, client_tls=True, lab_ca=True)) == []
+
+
+@given(st.sampled_from([True, 'true', 'True', 'yes', 1, '1']), st.sampled_from([False, 'false', 'no', 0, '0', '']))
+def test_the_role_variables_as_the_inventory_gives_them_reach_the_tls_and_sasl_rules(yes, no):
+    values = dict(zookeeper_client_tls=yes, zookeeper_quorum_tls=no, zookeeper_quorum_sasl=yes, zookeeper_tls_lab_ca=no,
+                  zookeeper_quorum_sasl_user='zkquorum', zookeeper_quorum_sasl_password='', zookeeper_tls_cert=CERT,
+                  zookeeper_instances=[dict(id=1), dict(id=2)], zookeeper_secure_client_port=2181,
+                  zookeeper_client_port=2181, zookeeper_quorum_port=2888, zookeeper_election_port=3888)
+    s = security_settings(values)
+    assert (s['client_tls'], s['quorum_tls'], s['quorum_sasl'], s['lab_ca']) == (True, False, True, False)
+    assert s['client_plaintext'] is True and s['instances'] == 2 and s['other_ports'] == [2181, 2888, 3888]
+    msg = ' '.join(security_problems(s))
+    for wanted in ('zookeeper_tls_key', 'zookeeper_quorum_sasl_password', 'zookeeper_instances', '2181'):
+        assert wanted in msg, (wanted, msg)
