@@ -13,6 +13,7 @@ import base64
 import hashlib
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import certificate_problems, fingerprint, rollover_steps
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import ConfigError, static_config
@@ -35,7 +36,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import (
-    config_keys, observer_sasl_problems, switch_steps)
+    config_keys, observer_sasl_problems, switch_refusals, switch_steps)
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import (
     security_problems,
     security_settings,
@@ -125,10 +126,20 @@ def zookeeper_status_table(status, members, certificates=None):
     return status_table(list(members), dict(status), dict(certificates) if certificates else None)
 
 
-def zookeeper_quorum_switch(members, infos, plan, desired):
-    """Intermediate quorum TLS/SASL stages for the members of the live ensemble (none when it is not running)."""
+def zookeeper_quorum_switch(members, infos, plan, desired, sasl_password_set=True, tls_material=True):
+    """Intermediate quorum TLS/SASL stages for the members of the live ensemble (none when it is not running),
+    and why they cannot run now (errors)."""
     if not isinstance(infos, dict):
         infos = dict((i['name'], i) for i in infos)
+    switch = _quorum_switch(list(members), infos, plan, desired)
+    if not switch['errors']:
+        blockers = restart_blockers(list(members), infos) if switch['steps'] else []
+        switch['errors'] = switch_refusals(switch['steps'], boolean(sasl_password_set, strict=False),
+                                           boolean(tls_material, strict=False), blockers)
+    return switch
+
+
+def _quorum_switch(members, infos, plan, desired):
     problems = observer_sasl_problems(list(members), dict(desired))
     if problems:
         return dict(steps=[], errors=problems)
@@ -184,6 +195,7 @@ def zookeeper_super_digest(password, user='super'):
 
 def zookeeper_rebuild_plan(members, infos, kind, manifest=None, force=False, superuser=False):
     """``kind``: restore or recover; ``infos``: zk_server_info entries (a list, or a dict by instance name)."""
+    force, superuser = boolean(force, strict=False), boolean(superuser, strict=False)
     if not isinstance(infos, dict):
         infos = dict((i['name'], i) for i in infos)
     if kind == 'backup':

@@ -120,3 +120,21 @@ def observer_sasl_problems(members, desired):
                 'Give every observer a zookeeper_id above every participant\'s.'
                 % (m.get('host'), m['id'], ', '.join(str(v) for v in higher)))
     return problems
+
+
+def switch_refusals(steps, sasl_password_set, tls_material, blockers):
+    """Why a planned switch cannot run now, as messages (none when it can): the switch back still needs the
+    SASL password or the TLS material for its intermediate stages, and it restarts every member, so no member
+    may be down that the role did not leave down (``blockers``, from zk_ensemble_model.restart_blockers)."""
+    out = []
+    sasl = [str(s['sasl']) for s in steps if s.get('sasl')]
+    if sasl and not sasl_password_set:
+        out.append('Quorum SASL is still on in the members (stages %s of the switch back): keep '
+                   'zookeeper_quorum_sasl_password set until a run has turned it off.' % ', '.join(sasl))
+    if [s for s in steps if s.get('tls')] and not tls_material:
+        out.append('Quorum TLS is still on in the members: keep zookeeper_tls_cert, zookeeper_tls_key and zookeeper_tls_ca '
+                   '(or zookeeper_tls_lab_ca) until a run has turned it off.')
+    if steps and blockers:
+        out.append('The quorum TLS/SASL switch restarts every member, and %s Start it (or take it out of the ensemble), '
+                   'then rerun.' % ' '.join(blockers))
+    return out

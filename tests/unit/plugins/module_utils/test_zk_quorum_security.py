@@ -10,6 +10,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security
     config_keys,
     observer_sasl_problems,
     stages_of,
+    switch_refusals,
     switch_steps,
 )
 
@@ -111,3 +112,14 @@ def test_quorum_sasl_refuses_an_observer_below_any_participant(ids, observers, s
     assert len(problems) == (len(low) if sasl == 3 else 0)
     for m, message in zip(low, problems if sasl == 3 else []):
         assert 'Host %s:' % m['host'] in message and 'zookeeper_id=%d' % m['id'] in message
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=4), st.booleans(), st.booleans(),
+       st.lists(st.sampled_from(['zka (id 1, zka:2181) is not running, and this role did not stop it.']), max_size=1))
+def test_a_switch_is_refused_exactly_when_it_lacks_its_material_or_a_member_is_down(stages, password, tls, blockers):
+    steps = [dict(tls=t, sasl=s) for t, s in stages]
+    msg = ' '.join(switch_refusals(steps, password, tls, blockers))
+    assert ('zookeeper_quorum_sasl_password' in msg) == (any(s for t, s in stages) and not password)
+    assert ('zookeeper_tls_cert' in msg) == (any(t for t, s in stages) and not tls)
+    assert ('restarts every member' in msg) == bool(steps and blockers)
+    assert switch_refusals([], False, False, blockers) == []

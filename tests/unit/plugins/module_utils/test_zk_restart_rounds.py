@@ -153,26 +153,3 @@ def test_a_round_writes_its_stage_before_anything_restarts():
     for write in ('TLS rollover | The files of stage', 'Quorum switch | zoo.cfg at the step', 'Quorum switch | The restart is owed',
                   'Restart | The restart is owed'):
         assert next(i for i, n in enumerate(names) if n.startswith(write)) < first_restart, write
-
-
-def _includes(path, depth=0):
-    """The deepest chain of include/import_tasks under a task file, in files (main.yml is depth 0)."""
-    with open(os.path.join(ROLE_TASKS, path)) as f:
-        tasks = yaml.safe_load(f) or []
-    deepest = depth
-
-    def walk(items):
-        nonlocal deepest
-        for t in items:
-            for key in ('ansible.builtin.include_tasks', 'ansible.builtin.import_tasks'):
-                if key in t:
-                    target = t[key] if isinstance(t[key], str) else t[key]['file']
-                    deepest = max(deepest, _includes(target, depth + 1))
-            walk(t.get('block', []) + t.get('rescue', []) + t.get('always', []))
-    walk(tasks)
-    return deepest
-
-
-@pytest.mark.parametrize('entry', ['main.yml', 'backup.yml', 'restore.yml', 'recover.yml'])
-def test_includes_nest_at_most_three_levels(entry):
-    assert _includes(entry) <= 3
