@@ -48,6 +48,11 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_settings import
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_status_report import status_table
 
 
+def _by_name(infos):
+    """zk_server_info entries as a dict by instance name (given a list, or already a dict)."""
+    return infos if isinstance(infos, dict) else dict((i['name'], i) for i in infos)
+
+
 def zookeeper_members(hosts, hostvars, defaults=None):
     return build_members(list(hosts), hostvars, dict(defaults or {}))
 
@@ -76,10 +81,7 @@ def zookeeper_restarts(data, what, *args, **kwargs):
         if what == 'order':
             return restart_order(list(data))
         if what == 'blockers':
-            infos = args[0]
-            if not isinstance(infos, dict):
-                infos = dict((i['name'], i) for i in infos)
-            return restart_blockers(list(data), infos)
+            return restart_blockers(list(data), _by_name(args[0]))
         if what == 'changed':
             return changed_instances([r for r in data if isinstance(r, dict)], *args)
     except (ValueError, TypeError, KeyError, IndexError) as e:
@@ -93,8 +95,7 @@ def zookeeper_inventory_hosts(servers, hostvars, all_hosts, defaults):
 
 def zookeeper_membership_plan(members, infos, params):
     """``infos``: zk_server_info entries (a list, or a dict by instance name)."""
-    if not isinstance(infos, dict):
-        infos = dict((i['name'], i) for i in infos)
+    infos = _by_name(infos)
     try:
         return plan_membership(list(members), infos, dict(params))
     except (ConfigError, KeyError, ValueError) as e:
@@ -129,8 +130,7 @@ def zookeeper_status_table(status, members, certificates=None):
 def zookeeper_quorum_switch(members, infos, plan, desired, sasl_password_set=True, tls_material=True):
     """Intermediate quorum TLS/SASL stages for the members of the live ensemble (none when it is not running),
     and why they cannot run now (errors)."""
-    if not isinstance(infos, dict):
-        infos = dict((i['name'], i) for i in infos)
+    infos = _by_name(infos)
     switch = _quorum_switch(list(members), infos, plan, desired)
     if not switch['errors']:
         blockers = restart_blockers(list(members), infos) if switch['steps'] else []
@@ -196,8 +196,7 @@ def zookeeper_super_digest(password, user='super'):
 def zookeeper_rebuild_plan(members, infos, kind, manifest=None, force=False, superuser=False):
     """``kind``: restore or recover; ``infos``: zk_server_info entries (a list, or a dict by instance name)."""
     force, superuser = boolean(force, strict=False), boolean(superuser, strict=False)
-    if not isinstance(infos, dict):
-        infos = dict((i['name'], i) for i in infos)
+    infos = _by_name(infos)
     if kind == 'backup':
         return backup_plan(list(members), infos)
     if kind == 'restore':

@@ -12,6 +12,8 @@ __metaclass__ = type
 
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 _IP = re.compile(r'^[0-9.]+$')
 
 
@@ -172,7 +174,7 @@ def restarts_due(instances, kind, server_info=(), joiners=(), written=False, sta
     """
     if kind not in ROUND_KINDS:
         raise ValueError('kind must be one of %s, got %r' % (', '.join(ROUND_KINDS), kind))
-    written, rolling = (str(flag).strip().lower() in ('true', '1', 'yes') for flag in (written, rolling))
+    written, rolling = boolean(written, strict=False), boolean(rolling, strict=False)
     info = dict((i.get('name'), i) for i in server_info or [])
     names = [i['name'] for i in instances]
     if kind == 'rollover':

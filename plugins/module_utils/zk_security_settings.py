@@ -10,6 +10,8 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 
 def subject_alt_names(names):
     """``DNS:``/``IP:`` entries for a member certificate, from host names and addresses, deduplicated in order."""
@@ -29,22 +31,20 @@ def subject_alt_names(names):
 
 _USER = re.compile(r'^[A-Za-z0-9_.-]+$')
 
-_TRUE = ('1', 'true', 'yes', 'on', 'y', 't')
-
-
-def _bool(value):
-    return value is True or str(value).strip().lower() in _TRUE
-
 
 def security_settings(values):
     """The input of security_problems from the role's variables by name (``zookeeper_*``, as the
     inventory gives them: booleans may be strings)."""
     v = values.get
-    return dict(client_tls=_bool(v('zookeeper_client_tls')), quorum_tls=_bool(v('zookeeper_quorum_tls')),
-                quorum_sasl=_bool(v('zookeeper_quorum_sasl')), sasl_user=v('zookeeper_quorum_sasl_user'),
-                sasl_password=v('zookeeper_quorum_sasl_password'), lab_ca=_bool(v('zookeeper_tls_lab_ca')),
+
+    def flag(name, default=False):
+        return boolean(v(name, default), strict=False)
+
+    return dict(client_tls=flag('zookeeper_client_tls'), quorum_tls=flag('zookeeper_quorum_tls'),
+                quorum_sasl=flag('zookeeper_quorum_sasl'), sasl_user=v('zookeeper_quorum_sasl_user'),
+                sasl_password=v('zookeeper_quorum_sasl_password'), lab_ca=flag('zookeeper_tls_lab_ca'),
                 client_sasl_users=v('zookeeper_client_sasl_users') or [],
-                client_plaintext=_bool(v('zookeeper_client_plaintext', True)),
+                client_plaintext=flag('zookeeper_client_plaintext', True),
                 cert=v('zookeeper_tls_cert') or '', key=v('zookeeper_tls_key') or '', ca=v('zookeeper_tls_ca') or '',
                 instances=len(v('zookeeper_instances') or []), secure_client_port=v('zookeeper_secure_client_port'),
                 other_ports=[v('zookeeper_client_port'), v('zookeeper_quorum_port'), v('zookeeper_election_port')])
