@@ -23,9 +23,11 @@ KAZOO_IMPORT_ERROR = None
 try:
     from kazoo.client import KazooClient
     from kazoo.handlers.threading import KazooTimeoutError
+    from kazoo.protocol.states import KazooState, KeeperState
 except ImportError:
     KazooClient = None
     KazooTimeoutError = None
+    KazooState = KeeperState = None
     KAZOO_IMPORT_ERROR = traceback.format_exc()
 
 PURESASL_IMPORT_ERROR = None
@@ -188,6 +190,29 @@ def zk_client_kwargs(params):
     return kwargs
 
 
+def watch_refused_login(client):
+    """Return a list that gets True if the server refuses the client's credentials.
+
+    kazoo's start() returns once the session exists; the SASL login runs after that, on the
+    connection's thread. A refused login closes the session, and if that happens before start()
+    looks at it, start() raises its time-out error. The listener reads the client's state when
+    the session is lost, so a refused login is reported as one, however the threads were ordered.
+    """
+    refused = []
+
+    def listener(state):
+        if state == KazooState.LOST and client.client_state == KeeperState.AUTH_FAILED:
+            refused.append(True)
+    client.add_listener(listener)
+    return refused
+
+
+def refused_login_reason(params):
+    if params.get('sasl'):
+        return "the server refused the SASL login of sasl.username '%s'" % params['sasl'].get('username')
+    return 'the server refused the credentials of auth'
+
+
 @contextmanager
 def zk_connect(module):
     """Yield a started KazooClient; always stopped and closed afterwards.
@@ -202,6 +227,7 @@ def zk_connect(module):
     except ValueError as e:
         module.fail_json(msg=str(e))
     client = KazooClient(**zk_client_kwargs(params))
+    refused = watch_refused_login(client)
     try:
         try:
             client.start(timeout=params['timeout'])
@@ -209,14 +235,16 @@ def zk_connect(module):
                 # The SASL login ends after start() returns: a refused login fails here, not in the first change.
                 client.exists('/zookeeper')
         except KazooTimeoutError:
+            if refused:
+                module.fail_json(msg="Could not connect to ZooKeeper at '%s': AuthFailedError: %s"
+                                 % (params['hosts'], refused_login_reason(params)))
             module.fail_json(msg="Could not connect to ZooKeeper at '%s' within %s seconds%s"
                              % (params['hosts'], params['timeout'],
                                 ' (with TLS: is it the secureClientPort?)' if params.get('use_tls') else ''))
         except Exception as e:  # kazoo raises several types for auth and TLS failures
             reason = e
             if type(e).__name__ == 'AuthFailedError':
-                reason = ("the server refused the SASL login of sasl.username '%s'" % params['sasl'].get('username')
-                          if params.get('sasl') else 'the server refused the credentials of auth')
+                reason = refused_login_reason(params)
             module.fail_json(msg="Could not connect to ZooKeeper at '%s': %s: %s"
                              % (params['hosts'], type(e).__name__, reason), exception=traceback.format_exc())
         chroot = params['hosts'].partition('/')[2]

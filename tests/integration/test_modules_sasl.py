@@ -99,6 +99,44 @@ def test_a_wrong_sasl_password_fails_cleanly_and_writes_nothing(sasl_server, pat
         zk.stop()
 
 
+class _Failed(Exception):
+    pass
+
+
+class _Module(object):
+    def __init__(self, params):
+        self.params = params
+
+    def fail_json(self, msg, **kwargs):
+        raise _Failed(msg)
+
+
+def test_a_refused_login_is_named_even_when_it_closes_the_session_before_start_looks(sasl_server, monkeypatch):
+    """kazoo's start() returns once the session exists and the SASL login runs after it, on the connection's
+    thread. On a busy machine the refusal can close the session before start() checks it; start() then raises
+    its time-out error (CI saw "Could not connect ... within 5.0 seconds" for a wrong password). Here the main
+    thread always loses that race: start() waits for the connection's thread to stop before it looks."""
+    from ansible_collections.zkops.zookeeper.plugins.module_utils import zk_connection
+
+    class LateStart(zk_connection.KazooClient):
+        def start(self, timeout=15):
+            self.start_async().wait(timeout)
+            assert self._connection.connection_stopped.wait(timeout)
+            if not self.connected:
+                self.stop()
+                self.close()
+                raise self.handler.timeout_exception('Connection time-out')
+
+    monkeypatch.setattr(zk_connection, 'KazooClient', LateStart)
+    params = dict(hosts=sasl_server['hosts'], timeout=10.0, auth=None, use_tls=False, ca=None, cert=None, key=None,
+                  verify_certs=True, sasl=dict(mechanism='DIGEST-MD5', username='app', password='wrong'))
+    with pytest.raises(_Failed) as failed:
+        with zk_connection.zk_connect(_Module(params)):
+            pass
+    assert "AuthFailedError: the server refused the SASL login of sasl.username 'app'" in str(failed.value)
+    assert 'wrong' not in str(failed.value)
+
+
 def test_digest_md5_needs_a_user_and_password(sasl_server, path):
     result = run_module_process('zk_znode', dict(hosts=sasl_server['hosts'], path=path, value='x', sasl=dict(username='app')))
     assert result.get('failed') and 'password' in result['msg'], result
