@@ -20,8 +20,8 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import C
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
     build_members,
     changed_instances,
-    duplicates,
     inventory_hosts,
+    member_problems,
     restart_blockers,
     restart_order,
     restart_plan,
@@ -44,7 +44,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settin
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_rebuild import backup_plan, recover_plan, restore_plan
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_settings import (
-    path_problems, settings_problems, unit_problems)
+    path_problems, platform_problems, settings_problems, unit_problems)
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_status_report import status_table
 
 
@@ -57,8 +57,9 @@ def zookeeper_members(hosts, hostvars, defaults=None):
     return build_members(list(hosts), hostvars, dict(defaults or {}))
 
 
-def zookeeper_duplicates(values):
-    return duplicates(list(values))
+def zookeeper_member_problems(members, host, group, instances_given=False, allow_unsafe=False, client_tls=False):
+    return member_problems(list(members), host, group, bool(instances_given), boolean(allow_unsafe, strict=False),
+                           boolean(client_tls, strict=False))
 
 
 def zookeeper_restarts(data, what, *args, **kwargs):
@@ -206,13 +207,16 @@ def zookeeper_rebuild_plan(members, infos, kind, manifest=None, force=False, sup
     raise AnsibleFilterError('zookeeper_rebuild_plan: kind must be backup, restore or recover, got %r' % (kind,))
 
 
-def zookeeper_preflight(values, inventory_hosts=None, host_state=None, services=None):
-    """``values``: the role's variables by name. Without ``host_state``, checks the values; with it (zk_host_info's
-    result), checks the directories and units it read. Returns dict(problems, warnings)."""
+def zookeeper_preflight(values, inventory_hosts=None, host_state=None, services=None, facts=None, families=None):
+    """``values``: the role's variables by name. Without ``host_state``, checks the values (and, given ``facts``,
+    the platform against the supported OS ``families`` and the install method); with it (zk_host_info's result),
+    checks the directories and units it read. Returns dict(problems, warnings)."""
     values = dict(values)
     if host_state is None:
-        # Every variable first; the TLS and SASL rules only once the values themselves are usable.
+        # The platform and every variable first; the TLS and SASL rules only once the values themselves are usable.
         result = settings_problems(values, list(inventory_hosts) if inventory_hosts is not None else None)
+        if facts is not None:
+            result['problems'] = platform_problems(values, facts, list(families or [])) + result['problems']
         if not result['problems']:
             result['problems'] = security_problems(security_settings(values))
         return result
@@ -226,7 +230,7 @@ class FilterModule(object):
     def filters(self):
         return dict(
             zookeeper_members=zookeeper_members,
-            zookeeper_duplicates=zookeeper_duplicates,
+            zookeeper_member_problems=zookeeper_member_problems,
             zookeeper_restarts=zookeeper_restarts,
             zookeeper_inventory_hosts=zookeeper_inventory_hosts,
             zookeeper_membership_plan=zookeeper_membership_plan,

@@ -128,6 +128,63 @@ def duplicates(values):
     return dups
 
 
+def _valid_id(value):
+    return value is not None and re.match(r'^[0-9]+\Z', str(value)) is not None and 1 <= int(value) <= 255
+
+
+def member_problems(members, host, group, instances_given=False, allow_unsafe=False, client_tls=False):
+    """What is wrong with the ensemble the inventory describes (``members``, from build_members), seen from
+    ``host``: its own instances (ids, ports), then the ensemble as a whole (ids and quorum endpoints used twice,
+    participants). Returns dict(problems, ensemble_warnings); every message names the variable and its value.
+    ``ensemble_warnings`` are the same on every host (the role prints them once)."""
+    problems = []
+    local = [m for m in members if m['host'] == host]
+    if not local:
+        hosts = []
+        for m in members:
+            if m['host'] not in hosts:
+                hosts.append(m['host'])
+        problems.append("this host is not in the inventory group zookeeper_ensemble_group='%s' (%s)."
+                        % (group, ', '.join(hosts)))
+    id_var = 'zookeeper_instances id' if instances_given else 'zookeeper_id'
+    for m in local:
+        if not _valid_id(m['id']):
+            problems.append('%s=%s is invalid; set a unique integer from 1 to 255 for every member.'
+                            % (id_var, m['id'] if m['id'] is not None else '(not set)'))
+    dup_ports = duplicates([m[k] for k in ('client_port', 'quorum_port', 'election_port') for m in local])
+    if dup_ports:
+        problems.append('port(s) %s used twice in zookeeper_instances (each instance needs its own client, quorum '
+                        'and election port).' % ', '.join(str(p) for p in dup_ports))
+    names = ('client_port', 'quorum_port', 'election_port') + (('secure_client_port',) if client_tls else ())
+    for m in local:
+        for name in names:
+            value = m[name]
+            if not (isinstance(value, int) and 1 <= value <= 65535):
+                problems.append('%s has %s=%s; ports are 1-65535.'
+                                % (m['name'], ('zookeeper_instances ' + name) if instances_given else
+                                   ('zookeeper_' + name), value))
+    for sid in duplicates([m['id'] for m in members if m['id'] is not None]):
+        problems.append('zookeeper_id=%s is set on more than one member: %s.'
+                        % (sid, ', '.join(m['name'] for m in members if m['id'] == sid)))
+    for endpoint in duplicates([m['endpoint'] for m in members]):
+        problems.append('Quorum endpoint %s (zookeeper_address:zookeeper_quorum_port) is used by more than one '
+                        'member: %s.' % (endpoint, ', '.join(m['name'] for m in members if m['endpoint'] == endpoint)))
+    participants = [m['name'] for m in members if m['role'] == 'participant']
+    if not participants:
+        problems.append("The ensemble group '%s' has no participants (every member has zookeeper_role=observer); "
+                        "observers need participants to follow." % group)
+    elif len(participants) == 2 and not allow_unsafe:
+        problems.append('The ensemble has 2 participants (%s): a quorum of 2 needs both, so it tolerates 0 failures, '
+                        'worse than 1 server. Use 3 (or 1), or set zookeeper_allow_unsafe_ensemble=true.'
+                        % ', '.join(participants))
+    ensemble_warnings = []
+    if len(participants) > 2 and len(participants) % 2 == 0:
+        ensemble_warnings.append('%d participants tolerate %d failure(s), the same as %d. An odd number of '
+                                 'participants is the usual choice.' % (len(participants), (len(participants) - 1) // 2,
+                                                                        len(participants) - 1))
+    return dict(problems=problems, ensemble_warnings=ensemble_warnings)
+
+
 def restart_order(plan):
     """Instances to restart, followers and observers first and the leader last."""
     return [m for m in plan if m.get('mode') != 'leader'] + [m for m in plan if m.get('mode') == 'leader']
@@ -243,13 +300,14 @@ def inventory_hosts(servers, hostvars, all_hosts, defaults):
 def changed_instances(registered, loop_var='__zookeeper_instance'):
     """Names of the instances whose loop result changed in any of ``registered`` (registered loop results).
 
-    A zk_files result counts its files only: a directory's owner or mode needs no restart."""
+    A zk_files result counts its files only, and not those labelled ``host`` (the host's base files, such as
+    zkServer.sh's environment): a directory's owner or mode, or a file no server reads, needs no restart."""
     names = []
     for reg in registered:
         for result in (reg or {}).get('results', []):
             name = (result.get(loop_var) or {}).get('name')
             if isinstance(result.get('files'), list):
-                changed = any(f.get('changed') for f in result['files'])
+                changed = any(f.get('changed') and f.get('label') != 'host' for f in result['files'])
             else:
                 changed = result.get('changed')
             if changed and name is not None and name not in names:

@@ -96,10 +96,22 @@ def firewalld_changes(local, firewalld, wanted, client_sources):
     def there(port):
         return ports_any is None or '%d/tcp' % port in ports_any
 
-    return dict(
+    changes = dict(
         open_ports=[] if client_sources else [p for p in ports if '%d/tcp' % p not in ports_both],
         close_plaintext_ports=[p for p in plaintext_off if there(p)],
         close_open_ports=[p for p in ports if there(p)] if client_sources else [],
         add_rules=[r for r in wanted if r not in rules_both],
         stale_rules=stale_rules(permanent['rich_rules'], wanted, local) if known else [],
     )
+    changes['actions'] = firewalld_actions(changes)
+    return changes
+
+
+def firewalld_actions(changes):
+    """The changes as ansible.posix.firewalld items, in the order that never shuts a client out: the plaintext port
+    that is off closes, client ports open (no sources listed), the rules of the listed sources and the members go
+    in, and only then the client ports stop being open to any source."""
+    return ([dict(port='%d/tcp' % p, state='disabled') for p in changes['close_plaintext_ports']]
+            + [dict(port='%d/tcp' % p, state='enabled') for p in changes['open_ports']]
+            + [dict(rich_rule=r, state='enabled') for r in changes['add_rules']]
+            + [dict(port='%d/tcp' % p, state='disabled') for p in changes['close_open_ports']])

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import os
 import posixpath
 import re
 
@@ -313,6 +314,38 @@ def settings_problems(values, inventory_hosts=None):
         problems.append('zookeeper_backup_host=%s: not a host of the inventory.' % _show(backup_host))
     _check_extra_config(problems, warnings, values)
     return dict(problems=problems, warnings=warnings)
+
+
+def platform_problems(values, facts, families):
+    """The platform and the install method: the OS family (``facts``: the host's ansible_facts) is one of
+    ``families``, the package install has packages on this platform, and a tarball install has an X.Y.Z
+    version, a sha512 checksum, and a zookeeper_tarball_src that is a file on the controller with its
+    checksum. Returns a list of messages."""
+    problems = []
+    where = '%s %s' % (facts.get('distribution'), facts.get('distribution_version'))
+    if facts.get('os_family') not in families:
+        problems.append("OS family '%s' (%s) is not supported; supported families: %s."
+                        % (facts.get('os_family'), where, ', '.join(families)))
+    method = values.get('zookeeper_install_method')
+    if method != 'tarball':
+        if not values.get('zookeeper_packages'):
+            problems.append("zookeeper_install_method='%s' is not available on %s (zookeeper_packages=%s); use "
+                            "zookeeper_install_method=tarball." % (method, where, values.get('zookeeper_packages')))
+        return problems
+    version = values.get('zookeeper_version')
+    if not re.match(r'^[0-9]+\.[0-9]+\.[0-9]+\Z', str(version)):
+        problems.append("zookeeper_version='%s' is not X.Y.Z." % version)
+    checksum = values.get('zookeeper_tarball_checksum') or ''
+    if checksum and not re.match(r'^sha512:([0-9a-fA-F]{128}|https?://.+)\Z', checksum):
+        problems.append("zookeeper_tarball_checksum='%s' is not sha512:<128 hex digits> (or sha512:<URL of a .sha512 "
+                        "file>)." % checksum)
+    src = values.get('zookeeper_tarball_src') or ''
+    if src and not os.path.isfile(src):
+        problems.append("zookeeper_tarball_src='%s' is not a file on the controller." % src)
+    elif src and not checksum and not os.path.isfile(src + '.sha512'):
+        problems.append("zookeeper_tarball_src='%s' has no .sha512 file beside it; set zookeeper_tarball_checksum."
+                        % src)
+    return problems
 
 
 # What may already be in a directory the role takes over: ZooKeeper's files and the role's.

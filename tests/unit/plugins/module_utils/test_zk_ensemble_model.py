@@ -6,6 +6,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model 
     ROLE_DEFAULTS,
     build_members,
     duplicates,
+    member_problems,
     restart_blockers,
     restart_order,
     restart_plan,
@@ -134,3 +135,54 @@ def test_changed_instances_count_the_files_of_zk_files_not_its_directories():
              files=[dict(path='/e/myid', label='myid', changed=False), dict(path='/u', label='unit', changed=True)]),
     ])
     assert changed_instances([files]) == ['h/2']
+    # The host's base files (zkServer.sh's environment, the login-shell PATH) ride on the first instance's call:
+    # they restart nothing.
+    files['results'][0]['files'].append(dict(path='/etc/zookeeper/conf_zkops/environment', label='host', changed=True))
+    assert changed_instances([files]) == ['h/2']
+    files['results'][0]['files'].append(dict(path='/d/java.args', label='java.args', changed=True))
+    assert changed_instances([files]) == ['h/1', 'h/2']
+
+
+ROLES = st.sampled_from(['participant', 'observer'])
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(-5, 300), st.just('x')), ROLES), min_size=1, max_size=9),
+       st.randoms())
+def test_member_problems_match_a_direct_reading_of_the_rules(spec, rnd):
+    """Generated ensembles, one instance per host: each rule the role's preflight states is found exactly when it
+    is broken, and the message names the variable and the value."""
+    hv = dict(('h%d' % i, dict(zookeeper_id=sid, zookeeper_role=role)) for i, (sid, role) in enumerate(spec))
+    members = build_members(sorted(hv), hv, DEFAULTS)
+    host = rnd.choice(sorted(hv))
+    found = member_problems(members, host, 'zookeeper')
+    text = ' '.join(found['problems'])
+    mine = hv[host]['zookeeper_id']
+    valid = isinstance(mine, int) and 1 <= mine <= 255
+    assert ('zookeeper_id=%s is invalid' % (mine if mine is not None else '(not set)') in text) == (not valid)
+    ids = [s for s, _r in spec if s is not None]
+    for sid in set(ids):
+        assert ('zookeeper_id=%s is set on more than one member' % sid in text) == (ids.count(sid) > 1)
+    participants = [r for _s, r in spec].count('participant')
+    assert ('no participants' in text) == (participants == 0)
+    assert ('tolerates 0 failures' in text) == (participants == 2)
+    assert bool(found['ensemble_warnings']) == (participants > 2 and participants % 2 == 0)
+    assert 'tolerates 0 failures' not in ' '.join(member_problems(members, host, 'zookeeper', allow_unsafe=True)['problems'])
+    if valid and len(set(ids)) == len(ids) and participants not in (0, 2):
+        assert found['problems'] == []
+
+
+def test_member_problems_name_a_host_outside_the_group_and_instance_ports():
+    hv = dict(a=dict(zookeeper_id=1), b=dict(zookeeper_id=2), c=dict(zookeeper_id=3))
+    members = build_members(['a', 'b', 'c'], hv, DEFAULTS)
+    assert member_problems(members, 'z', 'zk')['problems'] == [
+        "this host is not in the inventory group zookeeper_ensemble_group='zk' (a, b, c)."]
+    hv['a'] = dict(zookeeper_instances=[dict(id=1, client_port=2181, quorum_port=2888, election_port=3888),
+                                        dict(id=4, client_port=2182, quorum_port=2888, election_port=70000)])
+    members = build_members(['a', 'b', 'c'], hv, DEFAULTS)
+    problems = member_problems(members, 'a', 'zk', instances_given=True)['problems']
+    assert 'port(s) 2888 used twice in zookeeper_instances' in problems[0], problems
+    assert any('a/4 has zookeeper_instances election_port=70000; ports are 1-65535.' == p for p in problems), problems
+    assert 'Quorum endpoint a:2888 (zookeeper_address:zookeeper_quorum_port) is used by more than one member: a/1, a/4.' \
+        in problems, problems
+    # The secure client port is checked only with client TLS.
+    assert not any('secure_client_port' in p for p in problems)

@@ -87,6 +87,18 @@ def test_only_what_is_not_in_both_runtime_and_permanent_is_done(data):
     assert todo['add_rules'] == [r for r in wanted if not (r in runtime['rich_rules'] and r in permanent['rich_rules'])]
     # stale: the role's own rules on this host's ports, permanent, not wanted
     assert set(todo['stale_rules']) <= set(permanent['rich_rules']) - set(wanted)
+    # The role's one firewalld task does all of it, in an order that never shuts a client out: every rule of the
+    # listed sources is in before a client port stops being open to any source.
+    actions = todo['actions']
+    assert len(actions) == sum(len(todo[k]) for k in ('open_ports', 'close_plaintext_ports', 'close_open_ports',
+                                                      'add_rules'))
+    assert [a['rich_rule'] for a in actions if 'rich_rule' in a] == todo['add_rules']
+    assert sorted(a['port'] for a in actions if a.get('port') and a['state'] == 'enabled') == \
+        sorted('%d/tcp' % p for p in todo['open_ports'])
+    last_rule = max([i for i, a in enumerate(actions) if 'rich_rule' in a] or [-1])
+    closing = [i for i, a in enumerate(actions) if a.get('port') in ['%d/tcp' % p for p in todo['close_open_ports']]
+               and a['state'] == 'disabled']
+    assert all(i > last_rule for i in closing), actions
 
 
 @given(st.sampled_from([None, dict(runtime=None, permanent=None), dict(runtime=zone([2181], RULES), permanent=None)]),

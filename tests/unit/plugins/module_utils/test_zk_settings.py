@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_settings import (
+    platform_problems,
     MANAGED_KEYS, SYSTEM_DIRS, path_problems, settings_problems, unit_problems)
 
 DEFAULTS = dict(
@@ -136,3 +137,40 @@ def test_units_that_are_not_zookeepers_are_refused():
     assert unit_problems('zookeeper', dict(fragment_path='/lib/systemd/system/zookeeper.service',
                                            mentions_zookeeper=True))
     assert unit_problems('web', dict(fragment_path='/etc/systemd/system/web.service', mentions_zookeeper=False))
+
+
+DEBIAN = dict(os_family='Debian', distribution='Debian', distribution_version='12.7')
+
+
+def test_platform_problems_name_the_family_and_the_install_method():
+    assert platform_problems(dict(zookeeper_install_method='package', zookeeper_packages=['zookeeper']), DEBIAN,
+                             ['Debian']) == []
+    problems = platform_problems(dict(zookeeper_install_method='package', zookeeper_packages=[]),
+                                 dict(DEBIAN, os_family='Gentoo', distribution='Gentoo'), ['Debian', 'RedHat'])
+    assert problems == ["OS family 'Gentoo' (Gentoo 12.7) is not supported; supported families: Debian, RedHat.",
+                        "zookeeper_install_method='package' is not available on Gentoo 12.7 (zookeeper_packages=[]); "
+                        "use zookeeper_install_method=tarball."]
+
+
+@pytest.mark.parametrize('values, fragment', [
+    (dict(zookeeper_version='3.9'), "zookeeper_version='3.9' is not X.Y.Z."),
+    (dict(zookeeper_tarball_checksum='md5:abc'), "zookeeper_tarball_checksum='md5:abc' is not sha512:"),
+    (dict(zookeeper_tarball_checksum='sha512:' + 'a' * 127), 'is not sha512:'),
+    (dict(zookeeper_tarball_src='/nonexistent/zk.tar.gz'), "zookeeper_tarball_src='/nonexistent/zk.tar.gz' is not a file"),
+])
+def test_tarball_settings_are_checked_only_for_a_tarball_install(values, fragment):
+    tarball = dict(dict(zookeeper_install_method='tarball', zookeeper_version='3.9.3', zookeeper_packages=[]), **values)
+    problems = platform_problems(tarball, DEBIAN, ['Debian'])
+    assert len(problems) == 1 and fragment in problems[0], problems
+    package = dict(tarball, zookeeper_install_method='package', zookeeper_packages=['zookeeper'])
+    assert platform_problems(package, DEBIAN, ['Debian']) == []
+
+
+def test_a_tarball_on_the_controller_needs_its_checksum_beside_it_or_given(tmp_path):
+    src = tmp_path / 'apache-zookeeper-3.9.3-bin.tar.gz'
+    src.write_bytes(b'x')
+    values = dict(zookeeper_install_method='tarball', zookeeper_version='3.9.3', zookeeper_tarball_src=str(src))
+    assert 'has no .sha512 file beside it' in platform_problems(values, DEBIAN, ['Debian'])[0]
+    assert platform_problems(dict(values, zookeeper_tarball_checksum='sha512:' + 'a' * 128), DEBIAN, ['Debian']) == []
+    (tmp_path / (src.name + '.sha512')).write_text('a' * 128)
+    assert platform_problems(values, DEBIAN, ['Debian']) == []
