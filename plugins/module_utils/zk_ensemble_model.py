@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import re
 
-from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, boolean
 
 _IP = re.compile(r'^[0-9.]+$')
 
@@ -22,6 +22,11 @@ def _int_or_raw(value):
         return None
     text = str(value).strip()
     return int(text) if text.isdigit() else value
+
+
+def _lower(value):
+    """A value as Ansible's boolean lists spell it (a string in lower case, or the value itself)."""
+    return value.lower() if isinstance(value, str) else value
 
 
 def _get(mapping, key, default=None):
@@ -66,10 +71,9 @@ def build_members(hosts, hostvars, defaults=None):
         multi = len(instances) > 0
         service = _get(hv, 'zookeeper_service_name', defaults['service_name'])
         bind = _get(hv, 'zookeeper_client_port_address', '') or ''
-        tls = str(_get(hv, 'zookeeper_client_tls', defaults['client_tls'])).lower() in ('true', '1', 'yes', 'on')
+        tls = boolean(_get(hv, 'zookeeper_client_tls', defaults['client_tls']), strict=False)
         secure_port = int(_get(hv, 'zookeeper_secure_client_port', defaults['secure_client_port'])) if tls else 0
-        plaintext = not (tls and str(_get(hv, 'zookeeper_client_plaintext', defaults['client_plaintext'])).lower()
-                         in ('false', '0', 'no', 'off'))
+        plaintext = not (tls and _lower(_get(hv, 'zookeeper_client_plaintext', defaults['client_plaintext'])) in BOOLEANS_FALSE)
         for inst in instances if multi else [{'id': _get(hv, 'zookeeper_id')}]:
             sid = _int_or_raw(inst.get('id'))
             qport = int(inst.get('quorum_port') or _get(hv, 'zookeeper_quorum_port', defaults['quorum_port']))

@@ -186,3 +186,16 @@ def test_member_problems_name_a_host_outside_the_group_and_instance_ports():
         in problems, problems
     # The secure client port is checked only with client TLS.
     assert not any('secure_client_port' in p for p in problems)
+
+
+@given(st.sampled_from([True, 'true', 'True', 'yes', 'on', 1, '1']),
+       st.sampled_from([(False, False), ('false', False), ('no', False), ('off', False), (0, False), ('0', False),
+                        (True, True), ('yes', True), ('true', True)]))
+def test_client_tls_and_plaintext_are_read_as_ansible_reads_booleans(tls, plaintext):
+    value, expected = plaintext
+    hv = dict(a=dict(zookeeper_id=1, zookeeper_client_tls=tls, zookeeper_client_plaintext=value))
+    member, = build_members(['a'], hv, dict(DEFAULTS, client_tls=False, secure_client_port=2281,
+                                            client_plaintext=True))
+    assert member['secure_client_port'] == 2281 and member['plaintext'] is expected
+    off, = build_members(['a'], dict(a=dict(hv['a'], zookeeper_client_tls='no')), dict(DEFAULTS, secure_client_port=2281))
+    assert off['secure_client_port'] == 0 and off['plaintext'] is True
