@@ -43,7 +43,7 @@ def tls_server():
 
 
 def _tls(server, cert=True, ca=None):
-    args = dict(hosts=server['hosts'], use_tls=True, ca=ca or server['ca'], timeout=5)
+    args = dict(hosts=server['hosts'], use_tls=True, ca=ca or server['ca'], timeout=15)
     if cert:
         args.update(cert=server['client_cert'], key=server['client_key'])
     return args
