@@ -83,6 +83,64 @@ options:
     elements: path
     default: []
     version_added: 0.2.0
+  servers:
+    description:
+      - ZooKeeper instances of this host to read as M(zkops.zookeeper.zk_server_info) reads them (their
+        configuration, C(myid) and data on disk, and C(srvr) from the running server), in the same call.
+      - Takes zk_server_info's options; see M(zkops.zookeeper.zk_server_info) for each.
+      - The role reads a host in one call with it.
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      instances:
+        description: The instances to read (RV(servers) returns them in this order).
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          name:
+            description: A name for the instance, returned as it is.
+            type: str
+            required: true
+          config:
+            description: Path of its C(zoo.cfg).
+            type: path
+            required: true
+          data_dir:
+            description: Its C(dataDir).
+            type: path
+            required: true
+          client:
+            description: C(host:port) where it answers C(srvr).
+            type: str
+            required: true
+          secure_client:
+            description: C(host:port) of its TLS client port, read with O(servers.use_tls).
+            type: str
+          data_log_dir:
+            description: Its C(dataLogDir), read with O(servers.scan_logs).
+            type: path
+      use_tls:
+        description: Read C(srvr) over TLS on O(servers.instances[].secure_client) too.
+        type: bool
+        default: false
+      ca:
+        description: CA certificate bundle (PEM) that signs the servers' certificates.
+        type: path
+      cert:
+        description: Client certificate (PEM), for servers that require one.
+        type: path
+      key:
+        description: Private key (PEM) of O(servers.cert).
+        type: path
+      scan_logs:
+        description: Also read the logs entry by entry for the zxid the files replay to.
+        type: bool
+        default: false
+      timeout:
+        description: Seconds to wait for each C(srvr) answer.
+        type: float
+        default: 2
 '''
 
 EXAMPLES = r'''
@@ -100,6 +158,17 @@ EXAMPLES = r'''
   ansible.builtin.apt:
     name: "{{ host.packages_missing }}"
   when: host.packages_missing | length > 0
+
+- name: The host and its ZooKeeper servers, in one call
+  zkops.zookeeper.zk_host_info:
+    units: [zookeeper]
+    servers:
+      instances:
+        - name: zk1
+          config: /etc/zookeeper/conf_zkops/zoo.cfg
+          data_dir: /var/lib/zookeeper
+          client: 127.0.0.1:2181
+  register: host
 '''
 
 RETURN = r'''
@@ -181,6 +250,14 @@ certificates:
   type: dict
   sample: {/etc/zookeeper/conf_zkops/tls/ca.pem: ["-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----"]}
   version_added: 0.2.0
+servers:
+  description:
+    - With O(servers), what M(zkops.zookeeper.zk_server_info) returns as RV(zkops.zookeeper.zk_server_info#module:instances),
+      one entry per instance in the order given; see that module for each key.
+  returned: when O(servers) is given
+  type: list
+  elements: dict
+  version_added: 0.2.0
 '''
 
 import grp
@@ -190,6 +267,7 @@ import pwd
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import certificate_blocks
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_server_state import read_servers, server_argument_spec
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_host_state import (
     installed_from_dpkg,
     installed_from_rpm,
@@ -337,6 +415,7 @@ def main():
             alternatives_dir=dict(type='path', default='/etc/alternatives'),
             paths=dict(type='list', elements='path', default=[]),
             certificates=dict(type='list', elements='path', default=[]),
+            servers=dict(type='dict', options=server_argument_spec()),
         ),
         supports_check_mode=True,
     )
@@ -351,6 +430,12 @@ def main():
     zone = p['firewalld_zone']
     # one systemctl call for the units and firewalld
     units = read_units(module, p['units'] + (['firewalld'] if zone and 'firewalld' not in p['units'] else []))
+    servers = {}
+    if p['servers'] is not None:
+        try:
+            servers['servers'] = read_servers(p['servers'])
+        except ValueError as e:
+            module.fail_json(msg='servers: %s' % e)
     module.exit_json(
         changed=False,
         check_mode=module.check_mode,
@@ -362,6 +447,7 @@ def main():
         alternatives=read_alternatives(p['alternatives'], p['alternatives_dir']),
         certificates=read_certificates(p['certificates']),
         paths=read_paths(p['paths']),
+        **servers
     )
 
 

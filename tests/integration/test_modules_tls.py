@@ -122,6 +122,31 @@ def test_zk_server_info_reads_the_tls_port_and_takes_the_mode_from_it_without_a_
     assert refused['instances'][0]['tls_mode'] not in ('standalone',), refused
 
 
+def test_zk_host_info_reads_the_servers_as_zk_server_info_does_in_the_same_call(tls_server):
+    """The role reads a host in one call: zk_host_info's option servers gives zk_server_info's answer, over TLS,
+    without a plaintext port, with both ports, with TLS files that cannot be used, and for a bad configuration."""
+    closed, = __import__('zkharness').free_ports(1)
+    inst = dict(name='s', config=os.path.join(tls_server['root'], 'none.cfg'), data_dir=tls_server['root'],
+                client='127.0.0.1:%d' % closed, secure_client=tls_server['hosts'])
+    tls = dict(use_tls=True, ca=tls_server['ca'], cert=tls_server['client_cert'], key=tls_server['client_key'])
+    for options in (dict(tls, instances=[inst]), dict(tls, instances=[dict(inst, client=tls_server['plain'])]),
+                    dict(instances=[dict(inst, client=tls_server['plain'])]),
+                    dict(tls, ca='/nonexistent/ca.pem', instances=[inst])):
+        alone = run_module_process('zk_server_info', options)
+        together = run_module_process('zk_host_info', dict(units=[], servers=options))
+        assert not together.get('failed') and together['servers'] == alone['instances'], (together, alone)
+    bad = os.path.join(tls_server['root'], 'bad.cfg')
+    with open(bad, 'w') as f:
+        f.write('dynamicConfigFile=%s\n' % os.path.join(tls_server['root'], 'bad.dynamic'))
+    with open(os.path.join(tls_server['root'], 'bad.dynamic'), 'w') as f:
+        f.write('server.x=nonsense\n')
+    alone = run_module_process('zk_server_info', dict(instances=[dict(inst, config=bad)]))
+    together = run_module_process('zk_host_info', dict(servers=dict(instances=[dict(inst, config=bad)])))
+    assert alone.get('failed') and together.get('failed') and together['msg'] == 'servers: ' + alone['msg'], (
+        alone, together)
+    assert 'servers' not in run_module_process('zk_host_info', dict(units=[]))
+
+
 def _lab_certificate(tls_server):
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
