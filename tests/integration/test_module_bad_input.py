@@ -259,6 +259,19 @@ CASES = [
     ('status-unreachable-wait', 'zk_status', dict(hosts='{closed}', wait_for='serving', timeout=1),
      fail("did not reach 'serving'", '{closed}')),
     ('status-standalone-ok', 'zk_status', dict(hosts='{hosts}', wait_for='serving'), ok(False)),
+    # -- zk_host_info's servers (zk_server_info's options) ------------------------------------------------
+    ('host-servers-no-instances', 'zk_host_info', dict(servers=dict(timeout=1)), fail('instances')),
+    ('host-servers-timeout-zero', 'zk_host_info',
+     dict(servers=dict(timeout=0, instances=[dict(name='a', config='/nonexistent/zoo.cfg', data_dir='/nonexistent',
+                                                   client='{hosts}')])), fail('servers: timeout', 'greater than 0')),
+    ('host-servers-bad-client', 'zk_host_info',
+     dict(servers=dict(instances=[dict(name='a', config='/nonexistent/zoo.cfg', data_dir='/nonexistent',
+                                       client='h:notaport')])), fail('servers: Instance a', 'not a number')),
+    ('host-servers-unknown-key', 'zk_host_info',
+     dict(servers=dict(instances=[dict(name='a', config='/x', data_dir='/x', client='{hosts}', port=1)])), fail('port')),
+    ('host-servers-standalone-ok', 'zk_host_info',
+     dict(servers=dict(instances=[dict(name='a', config='/nonexistent/zoo.cfg', data_dir='/nonexistent',
+                                       client='{hosts}')])), ok(False)),
 ]
 
 
@@ -325,7 +338,8 @@ def _owner_hash():
 def test_bad_input(standalone, prefix, tree, case_id, module, args, expect):
     subs = dict(p=prefix, hosts=standalone.hosts, closed=closed_port())
     args = fill(args, subs)
-    args.setdefault('hosts', standalone.hosts)
+    if module != 'zk_host_info':
+        args.setdefault('hosts', standalone.hosts)
     before = walk(tree)
     result = run_module_process(module, args)
     after = walk(tree)
@@ -344,7 +358,7 @@ def test_bad_input(standalone, prefix, tree, case_id, module, args, expect):
 
 def test_there_are_enough_cases():
     assert len(CASES) >= 120
-    assert set(c[1] for c in CASES) == {'zk_znode', 'zk_status'}
+    assert set(c[1] for c in CASES) == {'zk_znode', 'zk_status', 'zk_host_info'}
 
 
 def test_results_stay_small_and_carry_no_hash(standalone, prefix):
