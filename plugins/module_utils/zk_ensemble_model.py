@@ -144,10 +144,7 @@ def member_problems(members, host, group, instances_given=False, allow_unsafe=Fa
     problems = []
     local = [m for m in members if m['host'] == host]
     if not local:
-        hosts = []
-        for m in members:
-            if m['host'] not in hosts:
-                hosts.append(m['host'])
+        hosts = list(dict.fromkeys(m['host'] for m in members))
         problems.append("this host is not in the inventory group zookeeper_ensemble_group='%s' (%s)."
                         % (group, ', '.join(hosts)))
     id_var = 'zookeeper_instances id' if instances_given else 'zookeeper_id'
