@@ -263,7 +263,7 @@ CASES = [
     ('host-servers-no-instances', 'zk_host_info', dict(servers=dict(timeout=1)), fail('instances')),
     ('host-servers-timeout-zero', 'zk_host_info',
      dict(servers=dict(timeout=0, instances=[dict(name='a', config='/nonexistent/zoo.cfg', data_dir='/nonexistent',
-                                                   client='{hosts}')])), fail('servers: timeout', 'greater than 0')),
+                                                  client='{hosts}')])), fail('servers: timeout', 'greater than 0')),
     ('host-servers-bad-client', 'zk_host_info',
      dict(servers=dict(instances=[dict(name='a', config='/nonexistent/zoo.cfg', data_dir='/nonexistent',
                                        client='h:notaport')])), fail('servers: Instance a', 'not a number')),
