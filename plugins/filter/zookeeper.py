@@ -27,6 +27,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model 
     restart_plan,
     restarts_due,
     staged_rounds,
+    tls_file_restarts,
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import (
     firewalld_changes,
@@ -70,7 +71,9 @@ def zookeeper_restarts(data, what, *args, **kwargs):
     - ``zk_status loop results | zookeeper_restarts('plan')``: restart_plan, each with its mode before;
     - ``plan | zookeeper_restarts('order')``: restart_order, the leader last;
     - ``members | zookeeper_restarts('blockers', infos)``: restart_blockers (infos a list or a dict by name);
-    - ``registered results | zookeeper_restarts('changed')``: changed_instances, names whose files changed.
+    - ``registered results | zookeeper_restarts('changed')``: changed_instances, names whose files changed;
+    - ``names | zookeeper_restarts('tls', stores=labels, server_info=...)``: tls_file_restarts, who restarts and
+      who reloads for renewed TLS files.
     """
     try:
         if what == 'due':
@@ -85,9 +88,11 @@ def zookeeper_restarts(data, what, *args, **kwargs):
             return restart_blockers(list(data), _by_name(args[0]))
         if what == 'changed':
             return changed_instances([r for r in data if isinstance(r, dict)], *args)
+        if what == 'tls':
+            return tls_file_restarts(list(data), *args, **kwargs)
     except (ValueError, TypeError, KeyError, IndexError) as e:
         raise AnsibleFilterError('zookeeper_restarts(%r): %s' % (what, e))
-    raise AnsibleFilterError("zookeeper_restarts: what must be due, rounds, plan, order, blockers or changed, got %r" % (what,))
+    raise AnsibleFilterError("zookeeper_restarts: what must be due, rounds, plan, order, blockers, changed or tls, got %r" % (what,))
 
 
 def zookeeper_inventory_hosts(servers, hostvars, all_hosts, defaults):

@@ -298,6 +298,31 @@ def inventory_hosts(servers, hostvars, all_hosts, defaults):
     return out
 
 
+# The labels of the TLS files in the security write (tasks/write/stores.yml).
+TLS_STORES = ('keystore', 'truststore')
+
+
+def tls_file_restarts(names, stores=(), server_info=()):
+    """What renewed TLS files cost the instances ``names`` of one host: ``stores`` is the labels of the
+    files the write changed (only ``keystore`` and ``truststore`` count). Returns ``dict(restart=[...], reloaded=[...])``.
+
+    A server that reloads its TLS files (zk_server_info's ``reloads_certificates``) uses a renewed key store
+    or trust store on new connections. It must not be asked to when both changed in one write: ZooKeeper
+    (3.8.0 and 3.9.3 alike, X509Util) watches each file with its own thread, and each rebuilds the whole
+    TLS context, reading the key and the certificate of the key store in two reads. Two files replaced
+    together can leave the context of the later thread half old and half new, for good: on 3.8.0 the
+    quorum port then presented a certificate its key did not sign (tests/integration/test_tls_reload.py).
+    Those instances restart instead. A CA rollover's stages and a renewal from the same CA change one file.
+    """
+    changed = [label for label in TLS_STORES if label in (stores or [])]
+    if not changed:
+        return dict(restart=[], reloaded=[])
+    reloading = set(i.get('name') for i in server_info or [] if i.get('reloads_certificates'))
+    if len(changed) > 1:
+        reloading = set()
+    return dict(restart=[n for n in names if n not in reloading], reloaded=[n for n in names if n in reloading])
+
+
 def changed_instances(registered, loop_var='__zookeeper_instance'):
     """Names of the instances whose loop result changed in any of ``registered`` (registered loop results).
 

@@ -2,11 +2,20 @@
 machine's package) and 3.9.3 (the tarball the fixtures build from Debian 13's jars; `make fixtures`).
 
 A one-member quorum (standaloneEnabled=false) serves clients over TLS and talks quorum TLS, with the
-reload keys the role writes (client.certReload, sslQuorumReloadCertFiles). Its key store is replaced
-the way Ansible's copy module does it (a temporary file renamed over it), together with a trust store
-that holds the old and the new CA. The test then reads which certificate each port presents, with the
-PID unchanged, and checks that zk_server_info's reloads_certificates says what the server did: the
-role restarts exactly the servers that do not reload."""
+reload keys the role writes (client.certReload, sslQuorumReloadCertFiles). Its stores are replaced
+the way the role replaces them: one store per write (a CA rollover's stages; a renewal from the same CA
+changes the key store only), each a temporary file renamed over it. First the trust store gains a new
+CA, and the test waits until a certificate of the new CA is accepted; then the key store holds a
+certificate of the new CA, and the test waits until each port presents it. The PID stays the same,
+and zk_server_info's reloads_certificates must say what the server did: the role restarts exactly the
+servers that do not reload.
+
+Why one store per write: ZooKeeper (X509Util, both versions) watches each store with its own thread,
+and each rebuilds the whole TLS context, reading the key store's key and certificate in two reads. With
+both stores renamed at once, a thread may read half old and half new files and install that context
+last; this test once saw 3.8.0's quorum port present a certificate its key did not sign, for good.
+The role restarts the reloading servers too when both stores change in one write
+(zk_ensemble_model.tls_file_restarts)."""
 import glob
 import hashlib
 import os
@@ -39,13 +48,30 @@ def _classpath(version, tmp_path):
     return ':'.join([os.path.join(lib, '*')] + NETTY_JARS)
 
 
-def _presented(port, client_pem):
-    """SHA-256 of the certificate the server presents on a new TLS connection (ours is ``client_pem``)."""
+def _handshake(port, client):
+    """SHA-256 of the certificate the server presents on a new TLS connection on which we present
+    ``client`` (a PEM file, or a certificate and key pair), or the handshake's error. TLS 1.2, so that a server refusing our certificate fails
+    the handshake (TLS 1.3 tells the client only after it)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    context.load_cert_chain(client_pem)
-    with socket.create_connection(('127.0.0.1', port), 3) as raw, context.wrap_socket(raw) as tls:
-        return hashlib.sha256(tls.getpeercert(True)).hexdigest()
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(*(client if isinstance(client, tuple) else (client,)))
+    try:
+        with socket.create_connection(('127.0.0.1', port), 3) as raw, context.wrap_socket(raw) as tls:
+            return hashlib.sha256(tls.getpeercert(True)).hexdigest()
+    except (ssl.SSLError, OSError) as e:
+        return repr(e)
+
+
+def _handshake_within(port, client, good, seconds):
+    """Poll until ``good(result)`` or ``seconds`` pass; returns the last result. The server notices a renamed
+    store by a file watcher and rebuilds its TLS context: on a busy machine that takes a while."""
+    deadline = time.time() + seconds
+    while True:
+        seen = _handshake(port, client)
+        if good(seen) or time.time() > deadline:
+            return seen
+        time.sleep(0.2)
 
 
 def _leaf_sha256(pem_path):
@@ -85,7 +111,9 @@ def test_renewed_tls_files_are_used_without_a_restart_exactly_where_zk_server_in
             'ssl.trustStore.type': 'PEM', 'ssl.clientAuth': 'need', 'client.certReload': 'true',
             'sslQuorum': 'true', 'portUnification': 'false', 'ssl.quorum.keyStore.location': keystore,
             'ssl.quorum.keyStore.type': 'PEM', 'ssl.quorum.trustStore.location': truststore,
-            'ssl.quorum.trustStore.type': 'PEM', 'sslQuorumReloadCertFiles': 'true'}
+            'ssl.quorum.trustStore.type': 'PEM', 'sslQuorumReloadCertFiles': 'true',
+            # TLS 1.2 beside 3.9's default 1.3, for the probe only: it sees a refused certificate in the handshake.
+            'ssl.enabledProtocols': 'TLSv1.3,TLSv1.2', 'ssl.quorum.enabledProtocols': 'TLSv1.3,TLSv1.2'}
     cfg = tmp_path / 'zoo.cfg'
     cfg.write_text(''.join('%s=%s\n' % kv for kv in conf.items()))
     log = open(str(tmp_path / 'server.log'), 'wb')
@@ -103,18 +131,34 @@ def test_renewed_tls_files_are_used_without_a_restart_exactly_where_zk_server_in
                 break
             time.sleep(0.5)
         assert info['mode'] in ('leader', 'standalone') and info['server_version'] == version, (info, open(log.name).read()[-2000:])
-        assert _presented(secure, old['server']) == _presented(election, old['server']) == _leaf_sha256(old['server'])
+        old_sha, new_sha = _leaf_sha256(old['server']), _leaf_sha256(new['server'])
+        # The quorum checks a peer's name too (ssl.quorum.hostnameVerification): it is shown the server
+        # certificate, which names 127.0.0.1. The client port is shown the client certificate.
+        old_client, new_client = (old['client_cert'], old['client_key']), (new['client_cert'], new['client_key'])
+        assert _handshake(secure, old_client) == _handshake(election, old['server']) == old_sha
+        assert _handshake(election, new['server']) != old_sha  # not trusted yet: the check can fail
+        assert _handshake(secure, new_client) != old_sha
 
+        # Stage 1: the trust store gains the new CA. The quorum reloads on every version the role supports
+        # (3.5.5+); once it has, the file's change event has been seen, so a client port that has not
+        # reloaded a little later does not reload at all. The client port reloads from 3.8.1/3.9.0.
         _replace(truststore, open(old['ca'], 'rb').read() + open(new['ca'], 'rb').read())
+        quorum_trusts = _handshake_within(election, new['server'], lambda r: r == old_sha, 60) == old_sha
+        client_trusts = _handshake_within(secure, new_client, lambda r: r == old_sha, 5) == old_sha
+
+        # Stage 2: the key store holds the certificate of the new CA.
         _replace(keystore, open(new['server'], 'rb').read())
-        time.sleep(3)
+        quorum_presents = _handshake_within(election, new['server'], lambda r: r == new_sha, 60)
+        client_presents = _handshake_within(secure, old_client, lambda r: r == new_sha, 5)
         assert proc.poll() is None
-        client_reloaded = _presented(secure, old['server']) == _leaf_sha256(new['server'])
-        quorum_reloaded = _presented(election, new['server']) == _leaf_sha256(new['server'])
+        assert quorum_presents in (old_sha, new_sha) and client_presents in (old_sha, new_sha), (
+            quorum_presents, client_presents, open(log.name).read()[-3000:])
+        quorum_reloaded = quorum_trusts and quorum_presents == new_sha
+        client_reloaded = client_trusts and client_presents == new_sha
         print('ZooKeeper %s reloads: client port %s, quorum %s' % (version, client_reloaded, quorum_reloaded))
-        # The quorum reloads on every version the role supports (3.5.5+); the client port from 3.8.1/3.9.0.
         assert quorum_reloaded
         assert client_reloaded is (version != '3.8.0')
+        assert (client_trusts, client_presents == new_sha) == (client_reloaded, client_reloaded)
         assert info['reloads_certificates'] is (client_reloaded and quorum_reloaded)
     finally:
         os.killpg(proc.pid, 9)
