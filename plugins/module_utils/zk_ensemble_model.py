@@ -217,11 +217,13 @@ def staged_rounds(rollover_steps, switch_steps):
 
 
 def restarts_due(instances, kind, server_info=(), joiners=(), written=False, started=(), was_running=(),
-                 changed=(), rolling=False):
+                 changed=(), rolling=False, stores=()):
     """The instances of one host that a round of restarts restarts: the one place that decides.
 
     - ``rollover``: a CA rollover stage wrote new files (``written``): the running servers that
-      cannot reload their TLS files (zk_server_info's ``reloads_certificates``).
+      cannot reload their TLS files (zk_server_info's ``reloads_certificates``), or every running
+      server when the stage changed both the key store and the trust store (``stores``, the labels of
+      the files it changed; see tls_file_restarts).
     - ``switch``: a quorum switch step: every member but the joiners and those the step just
       ``started`` (left down by an interrupted switch; they start on the step's files).
     - ``owed``: running before the apply phase (``was_running``) and either their files
@@ -236,8 +238,9 @@ def restarts_due(instances, kind, server_info=(), joiners=(), written=False, sta
     info = dict((i.get('name'), i) for i in server_info or [])
     names = [i['name'] for i in instances]
     if kind == 'rollover':
+        both = all(label in (stores or ()) for label in TLS_STORES)
         due = [n for n in names if written and info.get(n, {}).get('server_version')
-               and not info[n].get('reloads_certificates')]
+               and (both or not info[n].get('reloads_certificates'))]
     elif kind == 'switch':
         due = [n for n in names if n not in joiners and n not in started]
     elif kind == 'owed':
