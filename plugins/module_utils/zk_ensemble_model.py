@@ -238,7 +238,7 @@ def restarts_due(instances, kind, server_info=(), joiners=(), written=False, sta
     info = dict((i.get('name'), i) for i in server_info or [])
     names = [i['name'] for i in instances]
     if kind == 'rollover':
-        both = all(label in (stores or ()) for label in TLS_STORES)
+        both = both_stores_changed(stores)
         due = [n for n in names if written and info.get(n, {}).get('server_version')
                and (both or not info[n].get('reloads_certificates'))]
     elif kind == 'switch':
@@ -305,6 +305,12 @@ def inventory_hosts(servers, hostvars, all_hosts, defaults):
 TLS_STORES = ('keystore', 'truststore')
 
 
+def both_stores_changed(stores):
+    """Whether ``stores`` (labels of the files a write changed) holds both the key store and the trust store:
+    then no server may be left to reload them (see tls_file_restarts)."""
+    return all(label in (stores or ()) for label in TLS_STORES)
+
+
 def tls_file_restarts(names, stores=(), server_info=()):
     """What renewed TLS files cost the instances ``names`` of one host: ``stores`` is the labels of the
     files the write changed (only ``keystore`` and ``truststore`` count). Returns ``dict(restart=[...], reloaded=[...])``.
@@ -315,13 +321,12 @@ def tls_file_restarts(names, stores=(), server_info=()):
     TLS context, reading the key and the certificate of the key store in two reads. Two files replaced
     together can leave the context of the later thread half old and half new, for good: on 3.8.0 the
     quorum port then presented a certificate its key did not sign (tests/integration/test_tls_reload.py).
-    Those instances restart instead. A CA rollover's stages and a renewal from the same CA change one file.
+    Those instances restart instead. A renewal from the same CA and most rollover stages change one file.
     """
-    changed = [label for label in TLS_STORES if label in (stores or [])]
-    if not changed:
+    if not any(label in TLS_STORES for label in stores or ()):
         return dict(restart=[], reloaded=[])
     reloading = set(i.get('name') for i in server_info or [] if i.get('reloads_certificates'))
-    if len(changed) > 1:
+    if both_stores_changed(stores):
         reloading = set()
     return dict(restart=[n for n in names if n not in reloading], reloaded=[n for n in names if n in reloading])
 
