@@ -63,13 +63,13 @@ def _handshake(port, client):
         return repr(e)
 
 
-def _handshake_within(port, client, good, seconds):
-    """Poll until ``good(result)`` or ``seconds`` pass; returns the last result. The server notices a renamed
+def _handshake_within(port, client, want, seconds):
+    """Poll until the server presents ``want`` or ``seconds`` pass; returns the last result. The server notices a renamed
     store by a file watcher and rebuilds its TLS context: on a busy machine that takes a while."""
     deadline = time.time() + seconds
     while True:
         seen = _handshake(port, client)
-        if good(seen) or time.time() > deadline:
+        if seen == want or time.time() > deadline:
             return seen
         time.sleep(0.2)
 
@@ -143,13 +143,13 @@ def test_renewed_tls_files_are_used_without_a_restart_exactly_where_zk_server_in
         # (3.5.5+); once it has, the file's change event has been seen, so a client port that has not
         # reloaded a little later does not reload at all. The client port reloads from 3.8.1/3.9.0.
         _replace(truststore, open(old['ca'], 'rb').read() + open(new['ca'], 'rb').read())
-        quorum_trusts = _handshake_within(election, new['server'], lambda r: r == old_sha, 60) == old_sha
-        client_trusts = _handshake_within(secure, new_client, lambda r: r == old_sha, 5) == old_sha
+        quorum_trusts = _handshake_within(election, new['server'], old_sha, 60) == old_sha
+        client_trusts = _handshake_within(secure, new_client, old_sha, 5) == old_sha
 
         # Stage 2: the key store holds the certificate of the new CA.
         _replace(keystore, open(new['server'], 'rb').read())
-        quorum_presents = _handshake_within(election, new['server'], lambda r: r == new_sha, 60)
-        client_presents = _handshake_within(secure, old_client, lambda r: r == new_sha, 5)
+        quorum_presents = _handshake_within(election, new['server'], new_sha, 60)
+        client_presents = _handshake_within(secure, old_client, new_sha, 5)
         assert proc.poll() is None
         assert quorum_presents in (old_sha, new_sha) and client_presents in (old_sha, new_sha), (
             quorum_presents, client_presents, open(log.name).read()[-3000:])
