@@ -15,38 +15,10 @@ import hashlib
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import certificate_problems, fingerprint, rollover_steps
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import ConfigError, static_config
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
-    build_members,
-    changed_instances,
-    inventory_hosts,
-    member_problems,
-    restart_blockers,
-    restart_order,
-    restart_plan,
-    restarts_due,
-    staged_rounds,
-    tls_file_restarts,
-)
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import (
-    firewalld_changes,
-    invalid_sources,
-    stale_rules,
-    wanted_rules,
-)
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import (
-    config_keys, observer_sasl_problems, switch_refusals, switch_steps)
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import (
-    security_problems,
-    security_settings,
-    subject_alt_names,
-)
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_rebuild import backup_plan, recover_plan, restore_plan
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_settings import (
-    path_problems, platform_problems, settings_problems, unit_problems)
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_status_report import status_table
+# module_utils are imported inside each filter, not here: Ansible loads this file afresh in every worker process
+# (one per task and host) and compiles each module_utils file it imports from source, so a filter pays only for
+# the module_utils it uses (tests/bench/bench_role_noop.py measures a run of the role with nothing to change).
+# pylint: disable=import-outside-toplevel
 
 
 def _by_name(infos):
@@ -55,10 +27,12 @@ def _by_name(infos):
 
 
 def zookeeper_members(hosts, hostvars, defaults=None):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import build_members
     return build_members(list(hosts), hostvars, dict(defaults or {}))
 
 
 def zookeeper_member_problems(members, host, group, instances_given=False, allow_unsafe=False, client_tls=False):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import member_problems
     return member_problems(list(members), host, group, bool(instances_given), boolean(allow_unsafe, strict=False),
                            boolean(client_tls, strict=False))
 
@@ -75,6 +49,8 @@ def zookeeper_restarts(data, what, *args, **kwargs):
     - ``names | zookeeper_restarts('tls', stores=labels, server_info=...)``: tls_file_restarts, who restarts and
       who reloads for renewed TLS files.
     """
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
+        changed_instances, restart_blockers, restart_order, restart_plan, restarts_due, staged_rounds, tls_file_restarts)
     try:
         if what == 'due':
             return restarts_due(list(data), *args, **kwargs)
@@ -96,11 +72,14 @@ def zookeeper_restarts(data, what, *args, **kwargs):
 
 
 def zookeeper_inventory_hosts(servers, hostvars, all_hosts, defaults):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import inventory_hosts
     return inventory_hosts(list(servers), hostvars, list(all_hosts), dict(defaults))
 
 
 def zookeeper_membership_plan(members, infos, params):
     """``infos``: zk_server_info entries (a list, or a dict by instance name)."""
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import ConfigError
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership
     infos = _by_name(infos)
     try:
         return plan_membership(list(members), infos, dict(params))
@@ -109,33 +88,41 @@ def zookeeper_membership_plan(members, infos, params):
 
 
 def zookeeper_static_config(desired_text, info, dynamic_file):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import static_config
     info = info or {}
     return static_config(desired_text, info.get('static_digest'), info.get('dynamic_file'), dynamic_file)
 
 
 def zookeeper_rich_rules(local, members, client_sources, this_host):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import wanted_rules
     return wanted_rules(list(local), list(members), list(client_sources or []), this_host)
 
 
 def zookeeper_invalid_sources(sources):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import invalid_sources
     return invalid_sources(list(sources or []))
 
 
 def zookeeper_stale_rich_rules(current, wanted, local):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import stale_rules
     return stale_rules(list(current), list(wanted), list(local))
 
 
 def zookeeper_firewalld_changes(local, firewalld, wanted, client_sources):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import firewalld_changes
     return firewalld_changes(list(local), firewalld, list(wanted), list(client_sources or []))
 
 
 def zookeeper_status_table(status, members, certificates=None):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_status_report import status_table
     return status_table(list(members), dict(status), dict(certificates) if certificates else None)
 
 
 def zookeeper_quorum_switch(members, infos, plan, desired, sasl_password_set=True, tls_material=True):
     """Intermediate quorum TLS/SASL stages for the members of the live ensemble (none when it is not running),
     and why they cannot run now (errors)."""
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import restart_blockers
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import switch_refusals
     infos = _by_name(infos)
     switch = _quorum_switch(list(members), infos, plan, desired)
     if not switch['errors']:
@@ -146,6 +133,7 @@ def zookeeper_quorum_switch(members, infos, plan, desired, sasl_password_set=Tru
 
 
 def _quorum_switch(members, infos, plan, desired):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import observer_sasl_problems, switch_steps
     problems = observer_sasl_problems(list(members), dict(desired))
     if problems:
         return dict(steps=[], errors=problems)
@@ -159,15 +147,18 @@ def _quorum_switch(members, infos, plan, desired):
 
 
 def zookeeper_quorum_config(stages, files):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import config_keys
     return config_keys(dict(stages), dict(files))
 
 
 def zookeeper_subject_alt_names(names):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import subject_alt_names
     return subject_alt_names(list(names))
 
 
 def zookeeper_certificate_problems(pem, addresses, warn_days=30):
     """{'errors': [...], 'warnings': [...], 'sha256': ...} for a member's TLS material (cert, key and ca PEM texts)."""
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import certificate_problems, fingerprint
     errors, warnings = certificate_problems(pem.get('cert'), pem.get('key'), pem.get('ca'), list(addresses),
                                             int(warn_days))
     try:
@@ -181,6 +172,7 @@ def zookeeper_tls_rollover(hosts, hostvars, files):
     """The CA rollover stages for the play's ``hosts`` (module_utils/zk_certificates.rollover_steps), from each host's
     deployed certificates (zk_host_info, registered as __zookeeper_host) and the ones it is to have: __zookeeper_tls_pem
     in the write phase; before it (preflight), the PEM variables as given (a lab CA is made in the write phase)."""
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import rollover_steps
     members = []
     for host in hosts:
         hv = hostvars[host]
@@ -201,6 +193,7 @@ def zookeeper_super_digest(password, user='super'):
 
 def zookeeper_rebuild_plan(members, infos, kind, manifest=None, force=False, superuser=False):
     """``kind``: restore or recover; ``infos``: zk_server_info entries (a list, or a dict by instance name)."""
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_rebuild import backup_plan, recover_plan, restore_plan
     force, superuser = boolean(force, strict=False), boolean(superuser, strict=False)
     infos = _by_name(infos)
     if kind == 'backup':
@@ -216,6 +209,8 @@ def zookeeper_preflight(values, inventory_hosts=None, host_state=None, services=
     """``values``: the role's variables by name. Without ``host_state``, checks the values (and, given ``facts``,
     the platform against the supported OS ``families`` and the install method); with it (zk_host_info's result),
     checks the directories and units it read. Returns dict(problems, warnings)."""
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import security_problems, security_settings
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_settings import path_problems, platform_problems, settings_problems, unit_problems
     values = dict(values)
     if host_state is None:
         # The platform and every variable first; the TLS and SASL rules only once the values themselves are usable.

@@ -22,12 +22,18 @@ import hashlib
 import ipaddress
 import re
 
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    HAS_CRYPTOGRAPHY = True
-except ImportError:  # pragma: no cover - ansible-core depends on it
-    HAS_CRYPTOGRAPHY = False
+
+def _crypto():
+    """cryptography's ``x509``, ``hashes`` and ``serialization``, imported when a certificate is first parsed, not
+    when this file is: the modules (zk_host_info, zk_server_info) and every filter call that never parses one would
+    otherwise pay for the import in each Ansible worker and on each host. None when the library is missing."""
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+    except ImportError:  # pragma: no cover - ansible-core depends on it
+        return None
+    return dict(x509=x509, hashes=hashes, serialization=serialization)
+
 
 _PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----')
 
@@ -81,11 +87,15 @@ def fingerprint(cert_pem):
     """SHA-256 of the first certificate in ``cert_pem`` (DER), lowercase hex, as zk_status reports the
     certificate a server presents; None when there is none."""
     found = _certificates(cert_pem)
-    return found[0].fingerprint(hashes.SHA256()).hex() if found else None
+    return found[0].fingerprint(_crypto()['hashes'].SHA256()).hex() if found else None
 
 
 def _certificates(text):
-    return [x509.load_pem_x509_certificate(block.encode('ascii')) for block in certificate_blocks(text)]
+    blocks = certificate_blocks(text)
+    if not blocks:
+        return []
+    x509 = _crypto()['x509']
+    return [x509.load_pem_x509_certificate(block.encode('ascii')) for block in blocks]
 
 
 def _not_after(cert):
@@ -103,6 +113,7 @@ def describe(cert):
 
 def names(cert):
     """The certificate's subject alternative names as strings (DNS names, IP addresses)."""
+    x509 = _crypto()['x509']
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -176,8 +187,12 @@ def certificate_problems(cert_pem, key_pem, ca_pem, addresses, warn_days=30, now
     and the addresses the member's peers reach it by. Messages name the variable, the certificate
     (subject and serial) and the date; secrets are never quoted."""
     errors, warnings = [], []
-    if not HAS_CRYPTOGRAPHY:
+    if not any((cert_pem, key_pem, ca_pem)):
+        return errors, warnings
+    crypto = _crypto()
+    if crypto is None:
         return errors, ['The TLS certificates were not checked: the cryptography library is missing.']
+    serialization = crypto['serialization']
     now = now or datetime.datetime.now(datetime.timezone.utc)
     read = {}
     for var, text in (('zookeeper_tls_cert', cert_pem), ('zookeeper_tls_ca', ca_pem)):
