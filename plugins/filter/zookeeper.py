@@ -47,10 +47,12 @@ def zookeeper_restarts(data, what, *args, **kwargs):
     - ``members | zookeeper_restarts('blockers', infos)``: restart_blockers (infos a list or a dict by name);
     - ``registered results | zookeeper_restarts('changed')``: changed_instances, names whose files changed;
     - ``names | zookeeper_restarts('tls', stores=labels, server_info=...)``: tls_file_restarts, who restarts and
-      who reloads for renewed TLS files.
+      who reloads for renewed TLS files;
+    - ``instances | zookeeper_restarts('idle', units=..., server_info=..., ...)``: apply_idle, whether this host has
+      nothing to start, restart or check.
     """
     from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
-        changed_instances, restart_blockers, restart_order, restart_plan, restarts_due, staged_rounds, tls_file_restarts)
+        apply_idle, changed_instances, restart_blockers, restart_order, restart_plan, restarts_due, staged_rounds, tls_file_restarts)
     try:
         if what == 'due':
             return restarts_due(list(data), *args, **kwargs)
@@ -66,9 +68,11 @@ def zookeeper_restarts(data, what, *args, **kwargs):
             return changed_instances([r for r in data if isinstance(r, dict)], *args)
         if what == 'tls':
             return tls_file_restarts(list(data), *args, **kwargs)
+        if what == 'idle':
+            return apply_idle(list(data), *args, **kwargs)
     except (ValueError, TypeError, KeyError, IndexError) as e:
         raise AnsibleFilterError('zookeeper_restarts(%r): %s' % (what, e))
-    raise AnsibleFilterError("zookeeper_restarts: what must be due, rounds, plan, order, blockers, changed or tls, got %r" % (what,))
+    raise AnsibleFilterError("zookeeper_restarts: what must be due, rounds, plan, order, blockers, changed, tls or idle, got %r" % (what,))
 
 
 def zookeeper_inventory_hosts(servers, hostvars, all_hosts, defaults):

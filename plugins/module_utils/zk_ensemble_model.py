@@ -251,6 +251,25 @@ def restarts_due(instances, kind, server_info=(), joiners=(), written=False, sta
     return [i for i in instances if i['name'] in due]
 
 
+def apply_idle(instances, units, server_info=(), changed=(), units_changed=False, reloaded=(), rolling=False):
+    """Whether the apply phase's start step (tasks/apply/start.yml) has nothing to do on this host: every
+    instance's unit is active and enabled (``units``: zk_host_info's, by service), no unit file changed (no
+    daemon-reload), no running instance owes a restart (restarts_due ``owed``: files ``changed`` in this run, a
+    marker left by an earlier one, ``rolling``), and no server ``reloaded`` TLS files whose certificate is to be
+    checked. tasks/main.yml skips the step for the whole play when every host is idle and the plan has no staged
+    round, joiner, reconfig, leaver or dropped client address.
+    """
+    if boolean(units_changed, strict=False) or list(reloaded or []):
+        return False
+    for instance in instances:
+        unit = (units or {}).get(instance['service']) or {}
+        if not (unit.get('active') and unit.get('enabled')):
+            return False
+    running = [i['name'] for i in instances]
+    return not restarts_due(instances, 'owed', server_info=server_info, was_running=running, changed=changed,
+                            rolling=rolling)
+
+
 # What zk_server_info reports for an instance with no process listening on its client port.
 DOWN_MODES = (None, 'unreachable')
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import (
     ROUND_KINDS,
     TLS_STORES,
+    apply_idle,
     restart_order,
     restart_plan,
     restarts_due,
@@ -145,6 +146,41 @@ def test_renewed_tls_files_are_reloaded_only_one_store_at_a_time_and_everyone_el
             assert ens['info'][n]['reloads_certificates'] and len(stores & set(TLS_STORES)) == 1
         if len(stores & set(TLS_STORES)) == 1:
             assert set(got['reloaded']) == set(n for n in names if ens['info'][n]['reloads_certificates'])
+
+
+@given(ensembles(), st.data())
+def test_a_host_is_idle_exactly_when_the_start_step_would_do_nothing_on_it(ens, data):
+    # tasks/main.yml skips apply/start.yml when every host is idle: that must be exactly when the step, as
+    # start.yml computes it, would start, enable, daemon-reload, restart (round owed) and check nothing.
+    for host, local in ens['hosts'].items():
+        names = [i['name'] for i in local]
+        local = [dict(i, service='zookeeper-%d' % i['id']) for i in local]
+        units = dict((i['service'], dict(active=ens['facts'][i['name']]['running'], enabled=data.draw(st.booleans())))
+                     for i in local if data.draw(st.integers(0, 9)))  # now and then a unit zk_host_info did not find
+        units_changed = data.draw(st.integers(0, 3)) == 0
+        reloaded = data.draw(st.lists(st.sampled_from(names), max_size=1)) if data.draw(st.integers(0, 3)) == 0 else []
+        changed = [n for n in names if ens['facts'][n]['changed']]
+        info = [ens['info'][n] for n in names]
+        running = [i['name'] for i in local if units.get(i['service'], {}).get('active')]
+        to_start = [i for i in local if not (units.get(i['service'], {}).get('active') and units[i['service']].get('enabled'))]
+        owed = restarts_due(local, 'owed', server_info=info, was_running=running, changed=changed, rolling=ens['rolling'])
+        start_step_work = to_start or owed or units_changed or reloaded
+        assert apply_idle(local, units, server_info=info, changed=changed, units_changed=units_changed,
+                          reloaded=reloaded, rolling=ens['rolling']) is (not start_step_work)
+
+
+def test_each_kind_of_work_alone_makes_a_host_not_idle():
+    local = [dict(name='a', service='zookeeper'), dict(name='b', service='zookeeper-2')]
+    up = dict(active=True, enabled=True)
+    units = dict(zookeeper=up, **{'zookeeper-2': up})
+    assert apply_idle(local, units, units_changed='False', rolling='false') is True
+    for unit in (dict(up, active=False), dict(up, enabled=False), None):
+        assert apply_idle(local, dict(units, **{'zookeeper-2': unit})) is False, unit
+    assert apply_idle(local, units, units_changed='True') is False
+    assert apply_idle(local, units, reloaded=['b']) is False
+    assert apply_idle(local, units, changed=['b']) is False
+    assert apply_idle(local, units, server_info=[dict(name='b', restart_owed=True)]) is False
+    assert apply_idle(local, units, rolling='true') is False
 
 
 def test_the_role_labels_its_tls_files_as_tls_file_restarts_reads_them():
