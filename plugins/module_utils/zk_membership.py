@@ -25,6 +25,8 @@ Actions per instance:
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import format_server, render_dynamic
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_reconfig_plan import plan_change
 
@@ -180,6 +182,27 @@ def _plan_live(members, infos, live, params, plan, errors):
                       % (len(serving_voters), len(voters)))
 
 
+def myid_problems(members, infos):
+    """A member whose ``myid`` on disk is not its id while data is kept beside it: changing a member's id under its
+    data confuses the ensemble, so the run is refused, naming the host, the file and both ids. Debian's
+    ``zookeeper`` package leaves a placeholder sentence in its myid: not an id, and with no data beside it
+    (``has_data``), nothing to protect, so it is replaced. A number, or anything beside data, is kept."""
+    out = []
+    for member in members:
+        info = infos.get(member['name']) or {}
+        myid = info.get('myid')
+        if myid is None or str(myid) == str(member['id']):
+            continue
+        if not re.match(r'^[0-9]+$', str(myid)) and not info.get('has_data'):
+            continue
+        # zk_ensemble_model.build_members names the instances of zookeeper_instances host/id.
+        variable = 'the instance id' if '/' in member['name'] else 'zookeeper_id'
+        out.append("Host %s: %s/myid holds %s, but %s=%s. Changing a member's id while it keeps its data confuses "
+                   "the ensemble. If this is intended, stop the service, move %s aside, and run again."
+                   % (member['host'], member['data_dir'], myid, variable, member['id'], member['data_dir']))
+    return out
+
+
 def plan_membership(members, infos, params):
     """Plan the run.  ``infos`` maps instance name -> zk_server_info entry; ``params`` holds
     standalone_enabled, allow_two_voters and superuser (whether a superuser password is set).
@@ -194,6 +217,9 @@ def plan_membership(members, infos, params):
     if missing:
         errors.append('no state was read from %s (not in this play, for example through --limit); the membership '
                       'plan needs every member.' % ', '.join(missing))
+        return plan
+    errors.extend(myid_problems(members, infos))
+    if errors:
         return plan
     live = _find_live(members, infos, errors)
     if errors:

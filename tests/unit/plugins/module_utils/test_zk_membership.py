@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import parse_dynamic
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import plan_membership, server_of
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_membership import myid_problems, plan_membership, server_of
 
 PARAMS = dict(standalone_enabled=True, allow_two_voters=False, superuser=True)
 
@@ -181,3 +181,31 @@ def test_turning_the_plaintext_port_off_needs_tls_serving_everywhere_and_is_neve
     back = plan_membership(running, after, PARAMS)
     assert 'keep zookeeper_client_plaintext=false' in ' '.join(back['errors'])
     assert all('%s (id %d)' % (m['name'], m['id']) in ' '.join(back['errors']) for m in running)
+
+
+PLACEHOLDER = "replace this text with the cluster-unique zookeeper's instance id (1-255)"
+
+
+@given(st.lists(st.tuples(st.integers(1, 255), st.booleans(), st.sampled_from(['same', 'other', 'placeholder', 'none']),
+                          st.booleans()), min_size=1, max_size=6, unique_by=lambda t: t[0]))
+def test_a_myid_that_is_not_the_member_id_is_refused_unless_it_is_debian_s_placeholder_without_data(layout):
+    members, infos, refused = [], {}, set()
+    for sid, multi, myid, has_data in layout:
+        m = dict(member(sid), name='zk%d/%d' % (sid, sid) if multi else 'zk%d' % sid, data_dir='/var/lib/zk%d' % sid)
+        members.append(m)
+        on_disk = {'same': str(sid), 'other': str(sid % 255 + 1), 'placeholder': PLACEHOLDER, 'none': None}[myid]
+        infos[m['name']] = dict(info(m, has_data=has_data), myid=on_disk)
+        if myid == 'other' or (myid == 'placeholder' and has_data):
+            refused.add(m['name'])
+    problems = myid_problems(members, infos)
+    assert len(problems) == len(refused)
+    for m in members:
+        mine = [p for p in problems if p.startswith('Host %s: %s/myid holds ' % (m['host'], m['data_dir']))]
+        assert len(mine) == (m['name'] in refused)
+        for p in mine:
+            assert ('the instance id=%d' if '/' in m['name'] else 'zookeeper_id=%d') % m['id'] in p
+            assert infos[m['name']]['myid'] in p
+    plan = plan_membership(members, infos, PARAMS)
+    assert plan['errors'][:len(problems)] == problems
+    if problems:
+        assert plan['instances'] == {}
