@@ -175,12 +175,15 @@ def zookeeper_certificate_problems(pem, addresses, warn_days=30):
 def zookeeper_tls_rollover(hosts, hostvars, files):
     """The CA rollover stages for the play's ``hosts`` (module_utils/zk_certificates.rollover_steps), from each host's
     deployed certificates (zk_host_info, registered as __zookeeper_host) and the ones it is to have: __zookeeper_tls_pem
-    in the write phase; before it (preflight), the PEM variables as given (a lab CA is made in the write phase)."""
+    in the write phase; before it (preflight, where it is unset or empty), the PEM variables as given (a lab CA is
+    made in the write phase)."""
     from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import rollover_steps
     members = []
     for host in hosts:
         hv = hostvars[host]
-        pem = hv.get('__zookeeper_tls_pem') or dict(ca=hv.get('zookeeper_tls_ca') or '', cert=hv.get('zookeeper_tls_cert') or '')
+        pem = hv.get('__zookeeper_tls_pem') or {}
+        if not pem.get('cert'):  # preflight: the run's material is not made yet (read/vars.yml leaves it empty)
+            pem = dict(ca=hv.get('zookeeper_tls_ca') or '', cert=hv.get('zookeeper_tls_cert') or '')
         found = (hv.get('__zookeeper_host') or {}).get('certificates') or {}
         if not pem.get('cert'):
             continue
