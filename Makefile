@@ -11,13 +11,11 @@ COLL_COPY := $(CURDIR)/.cache/sanity/ansible_collections/zkops/zookeeper
 # Every stage of `make test` is timed; the table is printed at the end (scripts/stage_time.py).
 TIMED := python3 $(CURDIR)/scripts/stage_time.py run
 export ZKOPS_STAGE_TIMES := $(CURDIR)/.cache/stage-times.tsv
-# Scenarios without a timing check run beside lint, sanity, unit and the module tests (scripts/test-lanes.sh);
-# those that measure write stalls and elections run once that lane is done, on a quiet machine.
-UNTIMED_SCENARIOS := standalone tarball upgrade offline pseudo_cluster backup
-TIMED_SCENARIOS := default membership secure
-SCENARIOS ?= $(UNTIMED_SCENARIOS) $(TIMED_SCENARIOS)
+# The Molecule scenarios, longest first: `make test` starts them in this order on two lanes, beside the
+# checks (scripts/test_lanes.py); `make molecule` runs them one after another.
+SCENARIOS ?= secure membership backup upgrade tarball default standalone offline pseudo_cluster
 
-.PHONY: scenarios scenarios-untimed scenarios-timed timing-reset help bootstrap docker fixtures lint sanity galaxy unit integration test-fast molecule test demo demo-destroy bench clean
+.PHONY: scenarios timing-reset help bootstrap docker fixtures lint sanity galaxy unit integration test-fast molecule test demo demo-destroy bench clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -54,23 +52,17 @@ test-fast: lint sanity galaxy unit integration
 
 molecule: bootstrap docker fixtures scenarios
 
-# The scenarios alone, once the set-up is done (scripts/test-lanes.sh).
+# The scenarios alone, one after another, once the set-up is done.
 scenarios:
 	@for s in $(SCENARIOS); do echo "=== molecule scenario $$s"; $(TIMED) molecule-$$s -- molecule test -s $$s || exit 1; done
-
-scenarios-untimed:
-	@$(MAKE) --no-print-directory scenarios SCENARIOS="$(UNTIMED_SCENARIOS)"
-
-scenarios-timed:
-	@$(MAKE) --no-print-directory scenarios SCENARIOS="$(TIMED_SCENARIOS)"
 
 timing-reset:
 	@python3 $(CURDIR)/scripts/stage_time.py reset
 
-# Set-up first, then two lanes at once (scripts/test-lanes.sh): lint, sanity, galaxy, unit and the module
-# tests beside the Molecule scenarios. The stage table ends the output.
+# Set-up first, then the checks (lint, sanity, galaxy, unit, the module tests) and every scenario on two
+# lanes at once (scripts/test_lanes.py). The stage table ends the output.
 test: timing-reset bootstrap docker fixtures
-	@bash scripts/test-lanes.sh
+	@python3 scripts/test_lanes.py --lanes 2 checks $(SCENARIOS)
 	@echo "make test: all green"
 
 demo: bootstrap docker

@@ -3,7 +3,7 @@
 
     stage_time.py run LABEL -- COMMAND...   run COMMAND, stream its output, record its time
     stage_time.py report                     print the table of what was recorded (a "wall" record,
-                                             written by scripts/test-lanes.sh, is the whole run's clock)
+                                             written by scripts/test_lanes.py, is the whole run's clock)
     stage_time.py reset                      forget earlier records
 
 COMMAND's output passes through unchanged. When it is Molecule, each action
