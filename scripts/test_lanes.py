@@ -12,13 +12,15 @@ table (scripts/stage_time.py) ends the output, with the whole run's wall clock.
 A lane's number is passed to its jobs as ZKOPS_LANE: molecule/shared/create.yml gives each lane
 its own apt cache volumes, so that two scenarios never install from the same cache at once.
 This machine is CPU-bound during the scenarios (measured: two scenarios at once keep both cores
-about 95% busy), so more than two lanes does not make the run shorter.
+about 95% busy), so more than two lanes is not expected to make the run shorter here.
 """
 import argparse
 import os
 import subprocess
 import sys
 import time
+
+from stage_time import clock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -30,11 +32,6 @@ def command(job):
     if job == 'checks':
         return CHECKS
     return ['make', '--no-print-directory', 'scenarios', 'SCENARIOS=' + job]
-
-
-def clock(seconds):
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return '%dm%02ds' % (minutes, secs)
 
 
 def run(jobs, lanes, log_dir):
@@ -61,7 +58,7 @@ def run(jobs, lanes, log_dir):
                 continue
             log.close()
             del running[lane]
-            took = clock(time.monotonic() - start)
+            took = clock(time.monotonic() - start).strip()
             if status == 0:
                 print('=== lane %d: %s passed in %s' % (lane, job, took), flush=True)
                 continue
