@@ -187,8 +187,14 @@ def zookeeper_tls_rollover(hosts, hostvars, files):
         found = (hv.get('__zookeeper_host') or {}).get('certificates') or {}
         if not pem.get('cert'):
             continue
+        # The running servers that keep the TLS material they started with (3.8.0's client port): what they
+        # present, and whether one owes a restart (its files are ahead of it).
+        servers = [s for s in (hv.get('__zookeeper_host') or {}).get('servers') or []
+                   if s.get('server_version') and not s.get('reloads_certificates')]
         members.append(dict(host=host, deployed_trust=found.get(files['truststore'], []),
-                            deployed_cert=found.get(files['keystore'], []), trust=pem.get('ca'), cert=pem.get('cert')))
+                            deployed_cert=found.get(files['keystore'], []), trust=pem.get('ca'), cert=pem.get('cert'),
+                            presented=[s['presented_certificate']['pem'] for s in servers if s.get('presented_certificate')],
+                            owed=any(s.get('restart_owed') for s in servers)))
     return rollover_steps(members)
 
 

@@ -236,12 +236,36 @@ def _der_sha256(block):
     return hashlib.sha256(base64.b64decode(body)).hexdigest()
 
 
+block_sha256 = _der_sha256
+
+
 def _blocks(text):
     return certificate_blocks(text) if isinstance(text, str) else list(text or [])
 
 
-def rollover_steps(members):
-    """The stages that move running members from the TLS files they have to the ones the role is about to
+def _block_issued_by(block, ca_block):
+    """Whether the PEM certificate ``block`` is ``ca_block`` itself or was signed by it (cryptography)."""
+    if _der_sha256(block) == _der_sha256(ca_block):
+        return True
+    try:
+        cert, ca = _certificates(block), _certificates(ca_block)
+    except ValueError:
+        return False
+    return bool(cert and ca) and _issued_by(cert[0], ca[0])
+
+
+def _union(*lists):
+    out, seen = [], set()
+    for block in [b for blocks in lists for b in blocks]:
+        fp = _der_sha256(block)
+        if fp not in seen:
+            seen.add(fp)
+            out.append(block)
+    return out
+
+
+def rollover_steps(members, issued_by=None):
+    """The stages that move running members from the TLS material they run with to the one the role is about to
     write, so that every member always trusts what every other presents (a CA rolled in without losing the
     quorum, or clients that trust either CA, until the end):
 
@@ -251,38 +275,56 @@ def rollover_steps(members):
 
     ``members``: one dict per host with ``host``, ``deployed_trust`` and ``deployed_cert`` (the PEM
     certificate blocks of its trust store and key store as they are on the host; empty for a host without
-    TLS files yet, which takes no part) and ``trust`` and ``cert`` (the PEM texts it is to have).
-    A stage is planned only when it differs from both its neighbours: a renewal from the same CA has no
-    stage (the ordinary write is the whole change), adding a CA without new certificates neither.
-    Returns a list of ``{'stage': 1|2, 'why': str, 'trust': {host: pem}, 'new_cert': [hosts]}``; the trust
-    stores are the PEM blocks, the deployed CAs first, each once. Files recorded on the hosts are the stage:
-    a run stopped half-way is finished by the next from what the files hold."""
+    TLS files yet, which takes no part), ``trust`` and ``cert`` (the PEM texts it is to have), and, for the
+    running servers that do not reload their TLS files (3.8.0's client port): ``presented``, the PEM
+    certificates they present now (zk_server_info's presented_certificate), and ``owed``, whether one owes a
+    restart (the role's marker: its files are ahead of what it runs with).
+
+    A stage is done only when every member runs it, not when its files are written: a server that cannot
+    reload is in the stage it presents. So a member whose server presents anything but its new certificate
+    still needs stage 2, and a member that owes a restart has stage 1 paid first (its running trust may lag its
+    files). A certificate a server presents that no CA in play issued (a CA the role no longer has: files
+    written past what the servers run by an earlier release) is trusted by itself through both stages, so
+    that every member and the role's checks keep reaching it until it restarts; the final write drops it.
+    A stage is planned only when it is needed: a renewal from the same CA has no stage (the ordinary write is
+    the whole change), adding a CA without new certificates neither. Returns a list of
+    ``{'stage': 1|2, 'why': str, 'trust': {host: pem}, 'new_cert': [hosts]}``; the trust stores are the PEM
+    blocks, the deployed CAs first, each once. ``issued_by(block, ca_block)``: for tests; cryptography by
+    default."""
+    issued_by = issued_by or _block_issued_by
     deployed = [m for m in members if _blocks(m.get('deployed_trust'))]
     if not deployed:
         return []
-    union, grows, shrinks, new_cert = {}, False, False, []
+    union, grows, shrinks, new_cert, behind, owed = {}, False, False, [], False, False
     for m in deployed:
         have, want = _blocks(m['deployed_trust']), _blocks(m['trust'])
         have_fp = set(_der_sha256(b) for b in have)
         want_fp = set(_der_sha256(b) for b in want)
-        both, seen = [], set()
-        for block in have + want:
-            fp = _der_sha256(block)
-            if fp not in seen:
-                seen.add(fp)
-                both.append(block)
-        union[m['host']] = '\n'.join(both) + '\n'
+        union[m['host']] = _union(have, want)
         grows = grows or not want_fp <= have_fp
         shrinks = shrinks or not have_fp <= want_fp
         cert_have, cert_want = _blocks(m.get('deployed_cert')), _blocks(m['cert'])
-        if cert_want and (not cert_have or _der_sha256(cert_have[0]) != _der_sha256(cert_want[0])):
+        if not cert_want:
+            continue
+        wanted = _der_sha256(cert_want[0])
+        presented = [_der_sha256(b) for b in _blocks(m.get('presented'))]
+        if not cert_have or _der_sha256(cert_have[0]) != wanted:
             new_cert.append(m['host'])
+        elif any(fp != wanted for fp in presented):
+            new_cert.append(m['host'])
+            behind = True
+        owed = owed or bool(m.get('owed'))
     if not new_cert:
         return []
+    # What running servers present that no CA in play issued: trusted as itself until they restart.
+    in_play = _union(*union.values())
+    pinned = _union(*[[b for b in _blocks(m.get('presented'))
+                       if not any(issued_by(b, ca) for ca in in_play)] for m in deployed])
+    trust = dict((host, '\n'.join(_union(blocks, pinned)) + '\n') for host, blocks in union.items())
     steps = []
-    if grows:
-        steps.append(dict(stage=1, why='every member trusts the new CA as well as the old', trust=union, new_cert=[]))
-    if shrinks:
-        steps.append(dict(stage=2, why='every member presents its new certificate, trusting both CAs', trust=union,
+    if grows or owed:
+        steps.append(dict(stage=1, why='every member trusts the new CA as well as the old', trust=trust, new_cert=[]))
+    if shrinks or behind:
+        steps.append(dict(stage=2, why='every member presents its new certificate, trusting both CAs', trust=trust,
                           new_cert=new_cert))
     return steps

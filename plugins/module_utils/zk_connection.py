@@ -157,6 +157,9 @@ def tls_context(params):
         raise ValueError("cert and key go together for a client certificate; give both or neither")
     try:
         context = ssl.create_default_context(cafile=params.get('ca') or None)
+        # A certificate in the CA file is a trust anchor by itself: a CA rollover's stage may trust a member's
+        # certificate whose CA the role no longer has (zk_certificates.rollover_steps).
+        context.verify_flags |= getattr(ssl, 'VERIFY_X509_PARTIAL_CHAIN', 0)
         if not params.get('verify_certs', True):
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE

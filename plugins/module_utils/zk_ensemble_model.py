@@ -217,18 +217,22 @@ def staged_rounds(rollover_steps, switch_steps):
 
 
 def restarts_due(instances, kind, server_info=(), joiners=(), written=False, started=(), was_running=(),
-                 changed=(), rolling=False, stores=()):
+                 changed=(), rolling=False, stores=(), restarted=()):
     """The instances of one host that a round of restarts restarts: the one place that decides.
 
     - ``rollover``: a CA rollover stage wrote new files (``written``): the running servers that
       cannot reload their TLS files (zk_server_info's ``reloads_certificates``), or every running
       server when the stage changed both the key store and the trust store (``stores``, the labels of
-      the files it changed; see tls_file_restarts).
+      the files it changed; see tls_file_restarts). Also, whatever this stage writes, a running server
+      that cannot reload and is behind its files: it owes a restart (``restart_owed``) or presents a
+      certificate other than its key store's (``certificate_stale``), unless it was ``restarted`` earlier in
+      this run. A stage is done when the servers run it, so its debts are paid before the next is written.
     - ``switch``: a quorum switch step: every member but the joiners and those the step just
       ``started`` (left down by an interrupted switch; they start on the step's files).
     - ``owed``: running before the apply phase (``was_running``) and either their files
       ``changed`` in this run or a restart is owed from an earlier one (zk_server_info's
-      ``restart_owed``); every running instance when ``rolling`` (zookeeper_rolling_restart).
+      ``restart_owed``) and not paid by a restart earlier in this run (``restarted``); every running
+      instance when ``rolling`` (zookeeper_rolling_restart).
     - ``plaintext``: after the reconfig that dropped the plaintext client addresses: every
       member but the joiners.
     """
@@ -239,12 +243,14 @@ def restarts_due(instances, kind, server_info=(), joiners=(), written=False, sta
     names = [i['name'] for i in instances]
     if kind == 'rollover':
         both = both_stores_changed(stores)
-        due = [n for n in names if written and info.get(n, {}).get('server_version')
-               and (both or not info[n].get('reloads_certificates'))]
+        running = [n for n in names if info.get(n, {}).get('server_version')]
+        due = [n for n in running if (written and (both or not info[n].get('reloads_certificates')))
+               or (n not in restarted and not info[n].get('reloads_certificates')
+                   and (info[n].get('restart_owed') or info[n].get('certificate_stale')))]
     elif kind == 'switch':
         due = [n for n in names if n not in joiners and n not in started]
     elif kind == 'owed':
-        owed = names if rolling else [n for n in names if info.get(n, {}).get('restart_owed')]
+        owed = names if rolling else [n for n in names if info.get(n, {}).get('restart_owed') and n not in restarted]
         due = [n for n in names if n in was_running and (n in changed or n in owed)]
     else:
         due = [n for n in names if n not in joiners]

@@ -65,6 +65,7 @@ def send_command(host, port, command, timeout, tls_context=None, peer=None):
             sock = tls_context.wrap_socket(sock, server_hostname=host)
             if peer is not None:
                 peer['certificate'] = peer_certificate(sock)
+                peer['der'] = sock.getpeercert(binary_form=True)
         sock.settimeout(timeout)
         sock.sendall(command.encode('ascii'))
         chunks = []
@@ -125,12 +126,13 @@ def parse_srvr(text, server):
     return result
 
 
-def server_status(host, port, timeout, tls_context=None):
+def server_status(host, port, timeout, tls_context=None, peer=None):
     """Status of one server; unreachable servers are reported, not raised.
 
-    Over TLS, ``certificate`` is what the server presented (peer_certificate); otherwise None."""
+    Over TLS, ``certificate`` is what the server presented (peer_certificate); otherwise None. ``peer`` (a dict,
+    when given) also receives ``der``, the certificate's DER bytes, even when the server then refuses to answer."""
     server = '%s:%d' % (host if ':' not in host else '[%s]' % host, port)
-    peer = {}
+    peer = {} if peer is None else peer
     try:
         text = send_command(host, port, 'srvr', timeout, tls_context, peer)
     except (socket.error, socket.timeout, ssl.SSLError, OSError) as e:

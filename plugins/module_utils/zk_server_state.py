@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import ssl
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import (
     ConfigError,
@@ -18,7 +19,11 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import (
 )
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection import split_hosts, tls_context
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_datadir import newest_state, zxid_hex
-from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import reloads_certificates
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import (
+    block_sha256,
+    certificate_blocks,
+    reloads_certificates,
+)
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import server_status
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_quorum_security import stages_of
 
@@ -51,7 +56,19 @@ def data_zxid(data_dir):
     return top
 
 
-def read_instance(inst, timeout, context=None, scan_logs=False):
+def _presented(der, props):
+    """The certificate a server presents on its TLS client port (PEM and SHA-256), and whether it is another than
+    the first of the key store its zoo.cfg names (a server that has not loaded its key store since it changed)."""
+    if not der:
+        return {}
+    pem = ssl.DER_cert_to_PEM_cert(der)
+    sha256 = block_sha256(pem)
+    keystore = certificate_blocks(_read(props.get('ssl.keyStore.location') or '') or '')
+    return dict(presented_certificate=dict(sha256=sha256, pem=pem),
+                certificate_stale=bool(keystore) and block_sha256(keystore[0]) != sha256)
+
+
+def read_instance(inst, timeout, context=None, scan_logs=False, loose=None):
     text = _read(inst['config'])
     info = dict(name=inst['name'], form='none', servers={}, version=None, dynamic_file=None, static_digest=None,
                 quorum_stages=stages_of({}), myid=None, data_zxid=0, has_data=False, mode=None, zxid=None,
@@ -83,13 +100,21 @@ def read_instance(inst, timeout, context=None, scan_logs=False):
     host, port = split_hosts(inst['client'])[0]
     status = server_status(host, port, timeout)
     info.update(mode=status['mode'], zxid=status['zxid'], node_count=status['node_count'], tls_mode=None)
+    info.update(presented_certificate=None, certificate_stale=False)
     if context is not None and inst.get('secure_client'):
         host, port = split_hosts(inst['secure_client'])[0]
-        secure = server_status(host, port, timeout, context)
+        peer = {}
+        secure = server_status(host, port, timeout, context, peer)
         info['tls_mode'] = secure['mode']
+        if secure['mode'] not in SERVING and loose is not None:
+            # The trust store does not verify what the server presents (a CA rollover the server has not
+            # caught up with): what it presents, and how it runs, read without verifying it.
+            peer = {}
+            secure = server_status(host, port, timeout, loose, peer)
         if status['mode'] not in SERVING and secure['mode'] in SERVING:
             info.update(mode=secure['mode'], zxid=secure['zxid'], node_count=secure['node_count'])
             status = secure
+        info.update(_presented(peer.get('der'), props))
     info['server_version'] = status['version'] if info['mode'] in SERVING else None
     info['reloads_certificates'] = info['server_version'] is not None and reloads_certificates(info['server_version'], props)
     return info
@@ -103,13 +128,14 @@ def read_servers(params):
         raise ValueError('timeout must be greater than 0, got %s' % params['timeout'])
     try:
         context, tls_problem = tls_context(params), None
+        loose = tls_context(dict(params, verify_certs=False))
     except ValueError as e:
         # Not there yet (a run that turns TLS on writes the files later): the TLS port is not read.
-        context, tls_problem = None, str(e)
+        context, loose, tls_problem = None, None, str(e)
     results = []
     for inst in params['instances']:
         try:
-            results.append(dict(read_instance(inst, params['timeout'], context, params.get('scan_logs')),
+            results.append(dict(read_instance(inst, params['timeout'], context, params.get('scan_logs'), loose),
                                 tls_problem=tls_problem))
         except (ConfigError, ValueError) as e:
             raise ValueError('Instance %s (%s): %s' % (inst['name'], inst['config'], e))

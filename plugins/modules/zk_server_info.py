@@ -182,6 +182,27 @@ instances:
         - V(false) when the server does not serve (its version is unknown).
       type: bool
       version_added: 0.2.0
+    presented_certificate:
+      description:
+        - The certificate the running server presents on O(instances[].secure_client), or null when that port was not
+          read or did not complete a TLS handshake. It is read even when O(ca) does not verify it (a CA rollover the
+          server has not caught up with); then RV(instances[].tls_mode) is not a serving mode.
+      type: dict
+      version_added: 0.2.0
+      contains:
+        sha256:
+          description: SHA-256 fingerprint of the certificate (DER), lowercase hex.
+          type: str
+        pem:
+          description: The certificate, PEM.
+          type: str
+    certificate_stale:
+      description:
+        - True when the server presents a certificate other than the first of the key store its C(zoo.cfg) names
+          (C(ssl.keyStore.location)), that is, it has not loaded its key store since the file changed (ZooKeeper 3.8.0's
+          client port never does).
+      type: bool
+      version_added: 0.2.0
     tls_problem:
       description:
         - Why the TLS files given cannot be used (for example, they do not exist yet), or null. The TLS port is then

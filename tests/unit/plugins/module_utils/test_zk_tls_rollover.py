@@ -99,3 +99,141 @@ def test_a_ca_rollover_has_both_stages_and_a_renewal_none():
     assert renewal == []
     # A host without TLS files yet takes no part; nothing deployed anywhere plans nothing.
     assert rollover_steps([dict(host='a', deployed_trust=[], deployed_cert=[], trust=new, cert=_leaf('a', new))]) == []
+
+
+# Servers that keep the TLS material they started with (ZooKeeper 3.8.0's client port): what a host's files hold and
+# what its server runs with differ until it restarts. A run as the role makes it (tasks/apply/restart.yml,
+# write/staged.yml): plan from the files and what the servers present; per stage, on every host, the debt (owed
+# marker) before the files, then the health gate, then one restart at a time behind it; last, the final files
+# (the debt first) and the owed round. The run can be killed after any of these steps.
+
+class Killed(Exception):
+    pass
+
+
+def _trusts(trust, cert):
+    return cert in trust or ISSUER[cert] in trust
+
+
+def _issued_by(block, ca):
+    return block == ca or ISSUER.get(block) == ca
+
+
+def _split(pem):
+    return [b.strip() + '\n-----END CERTIFICATE-----' for b in pem.split('\n-----END CERTIFICATE-----') if b.strip()]
+
+
+class Ensemble(object):
+    def __init__(self, state, targets, order):
+        self.files = dict((h, dict(v)) for h, v in state.items())
+        self.running = dict((h, dict(v)) for h, v in state.items())
+        self.owed = dict((h, False) for h in state)
+        self.targets, self.order, self.steps, self.kill_at = targets, order, 0, None
+
+    def point(self):
+        """A task boundary: the run may be killed here. Every running member trusts what every other presents."""
+        for a in self.running.values():
+            for b in self.running.values():
+                assert _trusts(a['trust'], b['cert']), 'a running member refuses what another presents'
+        self.steps += 1
+        if self.kill_at is not None and self.steps >= self.kill_at:
+            raise Killed()
+
+    def gate(self):
+        """The role's checks, from the first host with its files, reach every running member."""
+        checker = self.files[self.order[0]]
+        for h, r in self.running.items():
+            assert _trusts(checker['trust'], r['cert']), 'the checks cannot verify %s' % h
+            assert _trusts(r['trust'], checker['cert']), '%s refuses the checks' % h
+
+    def restart(self, hosts, restarted):
+        self.gate()
+        for h in hosts:
+            self.running[h] = dict(self.files[h])
+            restarted.append(h)
+            self.point()
+            self.gate()
+            self.owed[h] = False
+            self.point()
+
+    def run(self, kill_at=None):
+        from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import restarts_due
+        self.steps, self.kill_at = 0, kill_at
+        members = [dict(host=h, deployed_trust=self.files[h]['trust'], deployed_cert=[self.files[h]['cert']],
+                        trust='\n'.join(self.targets[h]['trust']), cert=self.targets[h]['cert'],
+                        presented=[self.running[h]['cert']], owed=self.owed[h]) for h in self.order]
+        info = dict((h, dict(name=h, server_version='3.8.0', reloads_certificates=False, restart_owed=self.owed[h],
+                             certificate_stale=self.running[h]['cert'] != self.files[h]['cert'])) for h in self.order)
+        steps, restarted = rollover_steps(members, issued_by=_issued_by), []
+        for step in steps:
+            due = []
+            for h in self.order:
+                want = dict(trust=_split(step['trust'][h]),
+                            cert=self.targets[h]['cert'] if h in step['new_cert'] else self.files[h]['cert'])
+                written = want != self.files[h]
+                if restarts_due([dict(name=h)], 'rollover', server_info=[info[h]], written=written, restarted=restarted):
+                    due.append(h)
+                    self.owed[h] = True
+                    self.point()
+                self.files[h] = want
+                self.point()
+            self.restart(due, restarted)
+        changed = []
+        for h in self.order:
+            if steps:   # write/staged.yml: the debt of the final files first
+                self.owed[h] = True
+                self.point()
+            if self.files[h] != dict(trust=list(self.targets[h]['trust']), cert=self.targets[h]['cert']):
+                self.files[h] = dict(trust=list(self.targets[h]['trust']), cert=self.targets[h]['cert'])
+                changed.append(h)
+                self.owed[h] = True
+                self.point()
+        info = dict((h, dict(info[h], restart_owed=info[h]['restart_owed'] or (steps and True))) for h in info)
+        owed = [h for h in self.order if restarts_due([dict(name=h)], 'owed', server_info=[info[h]],
+                                                      was_running=[h], changed=changed, restarted=restarted)]
+        self.restart(owed, restarted)
+        return steps
+
+
+@settings(max_examples=200, deadline=None)
+@given(hosts=st.integers(1, 5), seed=st.integers(0, 10 ** 6), kills=st.lists(st.integers(1, 60), max_size=3))
+def test_a_rollover_of_servers_that_cannot_reload_killed_anywhere_is_finished_by_the_next_run(hosts, seed, kills):
+    rng = random.Random(seed)
+    old, new = _ca('old'), _ca('new')
+    names = ['h%d-%d' % (rng.randrange(1000), i) for i in range(hosts)]
+    state = dict((h, dict(trust=[old], cert=_leaf(h, old))) for h in names)
+    targets = dict((h, dict(trust=[new], cert=_leaf(h, new))) for h in names)
+    order = list(names)
+    rng.shuffle(order)
+    ens = Ensemble(state, targets, order)
+    for kill_at in kills:   # runs killed at generated task boundaries, each planned from what the last left
+        try:
+            ens.run(kill_at)
+        except Killed:
+            pass
+        rng.shuffle(ens.order)
+    ens.run()
+    for h in names:
+        assert ens.files[h] == dict(trust=[new], cert=targets[h]['cert']) == ens.running[h], h
+        assert not ens.owed[h], h
+    assert ens.run() == [] and ens.steps == 0   # the rerun plans and does nothing
+
+
+def test_files_written_past_what_the_servers_run_by_an_earlier_release_are_healed():
+    """The state an earlier release left on 3.8.0: every host's files at the final stage (the old CA dropped),
+    the servers that were not restarted still presenting the old certificate and trusting both CAs, their
+    restarts owed. The old CA is known to nobody any more: the servers' certificates are trusted as themselves
+    until they restart."""
+    old, new = _ca('old'), _ca('new')
+    names = ['a', 'b', 'c', 'd']
+    targets = dict((h, dict(trust=[new], cert=_leaf(h, new))) for h in names)
+    ens = Ensemble(dict((h, dict(targets[h])) for h in names), targets, names)
+    for h in names[1:]:
+        ens.running[h] = dict(trust=[old, new], cert=_leaf(h, old))
+        ens.owed[h] = True
+    ens.running['a'] = dict(trust=[old, new], cert=targets['a']['cert'])
+    steps = ens.run()
+    assert steps and all(_split(steps[0]['trust'][h])[0] == new for h in names)
+    for h in names:
+        assert ens.files[h] == targets[h] == ens.running[h] and not ens.owed[h], h
+    assert ens.run() == []
