@@ -13,7 +13,7 @@ TIMED := python3 $(CURDIR)/scripts/stage_time.py run
 export ZKOPS_STAGE_TIMES := $(CURDIR)/.cache/stage-times.tsv
 # The Molecule scenarios, longest first: `make test` starts them in this order on two lanes, beside the
 # checks (scripts/test_lanes.py); `make molecule` runs them one after another.
-SCENARIOS ?= secure membership backup upgrade tarball default standalone offline pseudo_cluster
+SCENARIOS ?= secure membership rollover backup upgrade tarball default standalone offline pseudo_cluster
 
 .PHONY: scenarios timing-reset help bootstrap docker fixtures lint sanity galaxy unit integration test-fast molecule test demo demo-destroy bench clean
 

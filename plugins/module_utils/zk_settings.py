@@ -41,6 +41,8 @@ MANAGED_KEYS = frozenset([
     'ssl.quorum.trustStore.location', 'ssl.quorum.trustStore.type', 'quorum.auth.enableSasl',
     'quorum.auth.learnerRequireSasl', 'quorum.auth.serverRequireSasl', 'quorum.auth.learner.saslLoginContext',
     'quorum.auth.server.saslLoginContext', 'peerType', 'sslQuorumReloadCertFiles', 'client.certReload',
+    'fips-mode', 'ssl.hostnameVerification', 'ssl.quorum.hostnameVerification', 'ssl.allowReverseDnsLookup',
+    'ssl.quorum.allowReverseDnsLookup',
 ])
 # Keys that name members: the role writes them in the dynamic configuration, and reconfig changes them.
 MEMBER_KEY = re.compile(r'^(server|group|weight)\.')

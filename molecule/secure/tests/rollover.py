@@ -57,9 +57,10 @@ def load_ca(directory):
     return cert, key
 
 
-def issue(ca, directory, name, like=None):
+def issue(ca, directory, name, like=None, names=()):
     """A new key and a certificate of ``ca`` for ``name`` in ``directory`` (<name>.crt, <name>.key), with the
-    subject and extensions of the certificate file ``like`` (a member's, for its names), else a client's."""
+    subject and extensions of the certificate file ``like`` (a member's, for its names), else a client's, with the
+    subject alternative names ``names`` (DNS names and IP addresses) when given."""
     ca_cert, ca_key = ca
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -78,6 +79,15 @@ def issue(ca, directory, name, like=None):
                 builder = builder.add_extension(ext.value, ext.critical)
     else:
         builder = builder.subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        if names:
+            import ipaddress
+            entries = []
+            for n in names:
+                try:
+                    entries.append(x509.IPAddress(ipaddress.ip_address(n)))
+                except ValueError:
+                    entries.append(x509.DNSName(n))
+            builder = builder.add_extension(x509.SubjectAlternativeName(entries), critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())
     return dict(cert=_write(os.path.join(directory, name + '.crt'), cert.public_bytes(serialization.Encoding.PEM).decode()),
                 key=_write(os.path.join(directory, name + '.key'), _pem_key(key)),
@@ -145,6 +155,28 @@ def run_until(args, banner, log):
     return ''.join(lines)
 
 
+def run_until_task(args, count, log):
+    """Run ``args`` like run_until and kill it, with its workers, as soon as the banner of its ``count``-th task
+    appears: the tasks before it are done, that one has not started. A run with fewer tasks ends by itself.
+    Returns (output, killed)."""
+    env = dict(os.environ, ANSIBLE_FORKS='1')
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True)
+    lines, seen, killed = [], 0, False
+    for line in proc.stdout:
+        lines.append(line)
+        if ANSI.sub('', line).startswith('TASK ['):
+            seen += 1
+            if seen >= count:
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed = True
+                break
+    proc.wait()
+    with open(log, 'w') as f:
+        f.write(''.join(lines))
+    return ''.join(lines), killed
+
+
 class QuorumWatch(threading.Thread):
     """Asks every voter in ``addresses`` over TLS (``ctx``) every 0.2 s; ``no_quorum`` holds the times when no
     leader and majority of voters served."""
@@ -182,3 +214,61 @@ def windows(times, gap=0.5):
     if start is not None:
         found.append(last - start)
     return found
+
+
+# A rogue ZooKeeper server started beside a member (in its container, as its service user, with its jars): it asks
+# the ensemble to take it in as an observer. Arguments: id, quorum, election and client port, the zoo.cfg keys of
+# its TLS or SASL ($5, printf %b), the quorum SASL password or nothing ($6), the host its server line names ($7).
+# LIVE: the ensemble's server lines. Its files are under /tmp/rogue-<id>.
+ROGUE = r'''
+set -e
+R=/tmp/rogue-$1; rm -rf $R; mkdir -p $R/data; echo $1 > $R/data/myid
+printf '%s\n' "$LIVE" > $R/zoo.cfg.dynamic
+echo "server.$1=$7:$2:$3:observer;0.0.0.0:$4" >> $R/zoo.cfg.dynamic
+cat > $R/zoo.cfg <<CFG
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=$R/data
+standaloneEnabled=false
+reconfigEnabled=true
+4lw.commands.whitelist=srvr
+admin.enableServer=false
+CFG
+printf '%b\ndynamicConfigFile=%s\n' "$5" "$R/zoo.cfg.dynamic" >> $R/zoo.cfg
+JAAS=
+if [ -n "$6" ]; then
+cat > $R/jaas.conf <<JAASFILE
+QuorumServer { org.apache.zookeeper.server.auth.DigestLoginModule required user_zkquorum="$6"; };
+QuorumLearner { org.apache.zookeeper.server.auth.DigestLoginModule required username="zkquorum" password="$6"; };
+JAASFILE
+JAAS=-Djava.security.auth.login.config=$R/jaas.conf
+fi
+chown -R zookeeper:zookeeper $R
+ZK_CLASSPATH=$(sed -n 's/^ZK_CLASSPATH=//p' /etc/zookeeper/conf_zkops/zookeeper.env)
+nohup runuser -u zookeeper -- java -Xmx64m -cp "$ZK_CLASSPATH" $JAAS \
+  -Dzookeeper.log.dir=$R org.apache.zookeeper.server.quorum.QuorumPeerMain $R/zoo.cfg > $R/out.log 2>&1 &
+'''
+
+SASL_KEYS = 'quorum.auth.enableSasl=true\nquorum.auth.learnerRequireSasl=true\nquorum.auth.serverRequireSasl=true\n'
+
+
+def tls_keys(keystore, truststore):
+    """The zoo.cfg keys of a rogue's quorum TLS, with these PEM files (paths in the container)."""
+    return ('sslQuorum=true\nssl.quorum.keyStore.location=%s\nssl.quorum.keyStore.type=PEM\n'
+            'ssl.quorum.trustStore.location=%s\nssl.quorum.trustStore.type=PEM\n' % (keystore, truststore))
+
+
+def start_rogue(container, host, work, sid, ports, keys, live, password='', files=None):
+    """Start a rogue server (ROGUE) in ``container`` (testinfra ``host``), its server line beside ``live`` (the
+    ensemble's); ``files``: {path in the container: local file} copied first, readable by the service user."""
+    for path, local in (files or {}).items():
+        subprocess.run(['docker', 'cp', local, '%s:%s' % (container, path)], check=True)
+        host.check_output('chmod 0644 %s' % path)
+    script = os.path.join(work, 'rogue.sh')
+    with open(script, 'w') as f:
+        f.write(ROGUE)
+    subprocess.run(['docker', 'cp', script, '%s:/root/rogue.sh' % container], check=True)
+    qp, ep, cp = ports
+    host.check_output("LIVE='%s' bash /root/rogue.sh %d %d %d %d '%s' '%s' %s"
+                      % (live, sid, qp, ep, cp, keys, password.replace("'", "'\\''"), container))

@@ -478,43 +478,15 @@ def test_quorum_ports_speak_tls_only():
         assert 'plain refused' in plain.stdout, (port, plain.stdout, plain.stderr)
 
 
-ROGUE = r'''
-set -e
-R=/tmp/rogue-$1; rm -rf $R; mkdir -p $R/data; echo $1 > $R/data/myid
-printf '%s\n' "$LIVE" > $R/zoo.cfg.dynamic
-echo "server.$1=sec4:$2:$3:observer;0.0.0.0:$4" >> $R/zoo.cfg.dynamic
-cat > $R/zoo.cfg <<CFG
-tickTime=2000
-initLimit=10
-syncLimit=5
-dataDir=$R/data
-standaloneEnabled=false
-reconfigEnabled=true
-4lw.commands.whitelist=srvr
-admin.enableServer=false
-quorum.auth.enableSasl=true
-quorum.auth.learnerRequireSasl=true
-quorum.auth.serverRequireSasl=true
-CFG
-printf '%b\ndynamicConfigFile=%s\n' "$5" "$R/zoo.cfg.dynamic" >> $R/zoo.cfg
-cat > $R/jaas.conf <<JAAS
-QuorumServer { org.apache.zookeeper.server.auth.DigestLoginModule required user_zkquorum="$6"; };
-QuorumLearner { org.apache.zookeeper.server.auth.DigestLoginModule required username="zkquorum" password="$6"; };
-JAAS
-chown -R zookeeper:zookeeper $R
-ZK_CLASSPATH=$(sed -n 's/^ZK_CLASSPATH=//p' CONF/zookeeper.env)
-nohup runuser -u zookeeper -- java -Xmx64m -cp "$ZK_CLASSPATH" -Djava.security.auth.login.config=$R/jaas.conf \
-  -Dzookeeper.log.dir=$R org.apache.zookeeper.server.quorum.QuorumPeerMain $R/zoo.cfg > $R/out.log 2>&1 &
-'''.replace('CONF', CONF)
-
-
 def test_rogue_servers_without_the_password_or_a_certificate_never_join():
     _rogues_never_join(lambda: KazooClient(hosts=plain_hosts()), lambda m: server_status(address(m), 2181, 3))
 
 
 def _rogues_never_join(client, status):
-    """Two rogue servers on sec4 ask the ensemble to let them in: one with a certificate of the CA but the wrong
-    quorum password, one with the password but no certificate. ``client()`` is a KazooClient of the ensemble,
+    """Three rogue servers on sec4 ask the ensemble to let them in: one with a certificate of the CA but the wrong
+    quorum password, one with the password but no certificate, one with the password and a certificate of the CA
+    that names another host (only the name check refuses it: ZooKeeper's trust manager, which 3.9's default FIPS
+    mode turns off; zookeeper_tls_hostname_verification). ``client()`` is a KazooClient of the ensemble,
     ``status(member)`` a member's srvr answer."""
     zk = client()
     zk.start(30)
@@ -522,23 +494,27 @@ def _rogues_never_join(client, status):
     zk.stop()
     leader = next(m for m in VOTERS if status(m)['mode'] == 'leader')
     since = host(leader).check_output('date +%s')
-    tls = ('sslQuorum=true\nssl.quorum.keyStore.location=%(c)s/tls/keystore.pem\nssl.quorum.keyStore.type=PEM\n'
-           'ssl.quorum.trustStore.location=%(c)s/tls/ca.pem\nssl.quorum.trustStore.type=PEM') % dict(c=CONF)
+    tls = rollover.tls_keys('%s/tls/keystore.pem' % CONF, '%s/tls/ca.pem' % CONF)
+    password = QUORUM_PASSWORD.replace('\\', '\\\\').replace('"', '\\"')
+    # A certificate of the ensemble's CA for another host (and the right password): only the name check refuses it.
+    ca = rollover.load_ca(tls_dir())
+    other = rollover.issue(ca, WORK, 'rogue-elsewhere', names=['rogue.invalid', '192.0.2.1'])
+    with open(os.path.join(WORK, 'rogue-elsewhere.pem'), 'w') as f:
+        f.write(_text(other['key']) + _text(other['cert']))
+    elsewhere = rollover.tls_keys('/tmp/rogue-keys-203.pem', '%s/tls/ca.pem' % CONF)
     rogues = {
         # a valid certificate of the lab CA, but the wrong quorum password
-        201: (12888, 13888, 12181, tls, 'not-the-password'),
+        201: (12888, 13888, 12181, rollover.SASL_KEYS + tls, 'not-the-password'),
         # the right password, but no certificate: plaintext on TLS-only ports
-        202: (22888, 23888, 22181, '', QUORUM_PASSWORD.replace('\\', '\\\\').replace('"', '\\"')),
+        202: (22888, 23888, 22181, rollover.SASL_KEYS, password),
+        # the right password and a certificate of the CA, but for another host than the one it connects from
+        203: (32888, 33888, 32181, rollover.SASL_KEYS + elsewhere, password),
     }
     sec4 = host('sec4')
     try:
-        for sid, (qp, ep, cp, extra, password) in rogues.items():
-            script = os.path.join(WORK, 'rogue.sh')
-            with open(script, 'w') as f:
-                f.write(ROGUE)
-            subprocess.run(['docker', 'cp', script, 'sec4:/root/rogue.sh'], check=True)
-            sec4.check_output("LIVE='%s' bash /root/rogue.sh %d %d %d %d '%s' '%s'"
-                              % (live, sid, qp, ep, cp, extra, password.replace("'", "'\\''")))
+        for sid, (qp, ep, cp, extra, secret) in rogues.items():
+            rollover.start_rogue('sec4', sec4, WORK, sid, (qp, ep, cp), extra, live, secret,
+                                 files={'/tmp/rogue-keys-203.pem': os.path.join(WORK, 'rogue-elsewhere.pem')})
         time.sleep(30)
         for sid, (qp, ep, cp, extra, password) in rogues.items():
             status = server_status(address('sec4'), cp, 3)
@@ -546,17 +522,20 @@ def _rogues_never_join(client, status):
             assert status['mode'] not in ('leader', 'follower', 'observer'), sid
             assert sec4.run('pgrep -f rogue-%d/zoo.cfg' % sid).rc == 0, 'rogue %d did not even run' % sid
         log = host(leader).check_output('journalctl -u zookeeper --since @%s --no-pager' % since.strip())
-        # Rogue 201 (wrong password) and rogue 202 (plaintext), as ZooKeeper words them.
+        # Rogue 201 (wrong password), rogue 202 (plaintext) and rogue 203 (another host's name), as ZooKeeper
+        # words them.
         sasl = [line for line in log.splitlines() if 'Failed to authenticate using SASL' in line]
         blocked = [line for line in log.splitlines() if "Blocked insecure connection attempt" in line]
-        print('\n'.join(['leader log, SASL:'] + sasl[:5] + ["leader log, TLS:"] + blocked[:5]))
-        assert sasl and blocked
+        named = [line for line in log.splitlines() if 'Failed to verify host address' in line]
+        shown = ['leader log, SASL:'] + sasl[:5] + ['leader log, TLS:'] + blocked[:5] + ['leader log, names:'] + named[:5]
+        print('\n'.join(shown))
+        assert sasl and blocked and named
     finally:
         sec4.run('pkill -f /tmp/rogue-; rm -rf /tmp/rogue-*')
     # The ensemble never counted them.
     zk = client()
     zk.start(30)
-    assert not re.search(r'server\.20[12]=', zk.get('/zookeeper/config')[0].decode())
+    assert not re.search(r'server\.20[123]=', zk.get('/zookeeper/config')[0].decode())
     zk.stop()
 
 
