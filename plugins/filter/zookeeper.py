@@ -224,6 +224,7 @@ def zookeeper_preflight(values, inventory_hosts=None, host_state=None, services=
     checks the directories and units it read. Returns dict(problems, warnings)."""
     from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import security_problems, security_settings
     from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_settings import path_problems, platform_problems, settings_problems, unit_problems
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_advisories import preflight_warnings
     values = dict(values)
     if host_state is None:
         # The platform and every variable first; the TLS and SASL rules only once the values themselves are usable.
@@ -232,11 +233,14 @@ def zookeeper_preflight(values, inventory_hosts=None, host_state=None, services=
             result['problems'] = platform_problems(values, facts, list(families or [])) + result['problems']
         if not result['problems']:
             result['problems'] = security_problems(security_settings(values))
+        if values.get('zookeeper_install_method') == 'tarball':   # the version it targets; running servers later
+            result['warnings'] = result['warnings'] + preflight_warnings(values)
         return result
     problems = path_problems(values, host_state.get('paths') or {})
     for service in services or []:
         problems.extend(unit_problems(service, (host_state.get('units') or {}).get(service)))
-    return dict(problems=problems, warnings=[])
+    versions = [s.get('server_version') for s in host_state.get('servers') or []]
+    return dict(problems=problems, warnings=preflight_warnings(values, versions, target=False))
 
 
 class FilterModule(object):

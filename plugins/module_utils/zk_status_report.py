@@ -56,12 +56,16 @@ def status_rows(members, status, certificates=None):
 
 
 def status_table(members, status, certificates=None):
-    """The rows as aligned text lines, a header first, then one verdict line."""
+    """The rows as aligned text lines, a header first, then a line per version in a known advisory's range, then
+    one verdict line."""
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_advisories import status_lines
     rows = status_rows(members, status, certificates)
     columns = COLUMNS + ((EXPIRY,) if certificates is not None else ())
     widths = dict((c, max([len(c)] + [len(r[c]) for r in rows])) for c in columns)
     lines = ['  '.join(c.ljust(widths[c]) for c in columns).rstrip()]
     lines += ['  '.join(r[c].ljust(widths[c]) for c in columns).rstrip() for r in rows]
+    # Known advisories of the versions the members report (module_utils/zk_advisories.py), before the verdict.
+    lines += status_lines([s.get('version') for s in status.get('servers') or []])
     leaders = status.get('leaders') or []
     verdict = 'quorum' if status.get('quorum') else 'NO QUORUM'
     if len(leaders) > 1:
