@@ -31,10 +31,11 @@ def zookeeper_members(hosts, hostvars, defaults=None):
     return build_members(list(hosts), hostvars, dict(defaults or {}))
 
 
-def zookeeper_member_problems(members, host, group, instances_given=False, allow_unsafe=False, client_tls=False):
+def zookeeper_member_problems(members, host, group, instances_given=False, allow_unsafe=False, client_tls=False,
+                              group_known=True):
     from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import member_problems
     return member_problems(list(members), host, group, bool(instances_given), boolean(allow_unsafe, strict=False),
-                           boolean(client_tls, strict=False))
+                           boolean(client_tls, strict=False), boolean(group_known, strict=False))
 
 
 def zookeeper_restarts(data, what, *args, **kwargs):

@@ -136,12 +136,17 @@ def _valid_id(value):
     return value is not None and re.match(r'^[0-9]+\Z', str(value)) is not None and 1 <= int(value) <= 255
 
 
-def member_problems(members, host, group, instances_given=False, allow_unsafe=False, client_tls=False):
+def member_problems(members, host, group, instances_given=False, allow_unsafe=False, client_tls=False,
+                    group_known=True):
     """What is wrong with the ensemble the inventory describes (``members``, from build_members), seen from
     ``host``: its own instances (ids, ports), then the ensemble as a whole (ids and quorum endpoints used twice,
-    participants). Returns dict(problems, ensemble_warnings); every message names the variable and its value.
+    participants). ``group_known`` false (the group named is not in the inventory, or has no hosts) is refused
+    alone. Returns dict(problems, ensemble_warnings); every message names the variable and its value.
     ``ensemble_warnings`` are the same on every host (the role prints them once)."""
     problems = []
+    if not boolean(group_known, strict=False):
+        return dict(problems=["zookeeper_ensemble_group='%s' names no group with hosts in the inventory: set it to the "
+                              "inventory group of the ensemble's members." % group], ensemble_warnings=[])
     local = [m for m in members if m['host'] == host]
     if not local:
         hosts = list(dict.fromkeys(m['host'] for m in members))

@@ -76,6 +76,13 @@ def test_non_numeric_id_refused_by_argument_spec(tmp_path):
     assert_refused(rc, out, 'zookeeper_id', 'one')
 
 
+def test_an_ensemble_group_with_no_hosts_is_named(tmp_path):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1\nzkb zookeeper_id=2\nzkc zookeeper_id=3',
+                       extra_vars='zookeeper_ensemble_group=nosuchgroup')
+    assert_refused(rc, out, 'Host zka', "zookeeper_ensemble_group='nosuchgroup' names no group with hosts in the "
+                   "inventory")
+
+
 def test_observers_only(tmp_path):
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_role=observer\nzkb zookeeper_id=2 zookeeper_role=observer')
     assert_refused(rc, out, 'no participants', 'zookeeper_role=observer')

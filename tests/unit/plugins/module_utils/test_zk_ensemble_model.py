@@ -186,6 +186,11 @@ def test_member_problems_name_a_host_outside_the_group_and_instance_ports():
         in problems, problems
     # The secure client port is checked only with client TLS.
     assert not any('secure_client_port' in p for p in problems)
+    # A group with no hosts in the inventory is named as such, not as a membership change.
+    assert member_problems(build_members(['z'], dict(z=dict(zookeeper_id=1)), DEFAULTS), 'z', 'nosuchgroup',
+                           group_known='false')['problems'] == [
+        "zookeeper_ensemble_group='nosuchgroup' names no group with hosts in the inventory: set it to the inventory "
+        "group of the ensemble's members."]
 
 
 @given(st.sampled_from([True, 'true', 'True', 'yes', 'on', 1, '1']),
