@@ -63,9 +63,18 @@ def acl_to_kazoo(acl):
     return [ACL(bits, Id(scheme, ident)) for scheme, ident, bits in acl]
 
 
-def explain(error):
+def explain(error, acl=None):
+    """What a refusal means; for a refused ACL, its entries and the likely cause."""
     name = type(error).__name__
-    return '%s: %s' % (name.replace('Error', ''), WHAT.get(name, str(error) or 'no detail from the server'))
+    text = '%s: %s' % (name.replace('Error', ''), WHAT.get(name, str(error) or 'no detail from the server'))
+    if name == 'InvalidACLError' and acl:
+        schemes = sorted(set(scheme for scheme, _ident, _bits in acl))
+        text += (' %s (scheme %s). Likely causes: a scheme the server has no authentication provider for (sasl needs '
+                 'authProvider.sasl, that is zookeeper_client_sasl_users or Kerberos; x509 needs client TLS), an id '
+                 'not in its scheme\'s form (digest: user:base64(sha1(user:password)); ip: an address or CIDR), or '
+                 'scheme auth in a session without credentials'
+                 % (acl_to_strings(acl), ', '.join(schemes)))
+    return text
 
 
 class KazooReader(object):
@@ -175,7 +184,7 @@ class ZnodeApplier(object):
             if isinstance(result, Exception) and not isinstance(result, (kz.RolledBackError, kz.RuntimeInconsistency)):
                 op, index = chunk[position]
                 raise PlanError(index, "%s of '%s' refused, nothing of this transaction was applied: %s"
-                                % (op[0], op[1], explain(result)))
+                                % (op[0], op[1], explain(result, op[3] if op[0] == 'create' else None)))
         if not self.check_mode:
             self.committed = True
             self.applied.update(index for _op, index in chunk)
@@ -189,7 +198,7 @@ class ZnodeApplier(object):
                 continue   # allowed: the ACL is valid and the session has the admin right
             except (kz.NoAuthError, kz.InvalidACLError) as e:
                 raise PlanError(index, "the ACL %s of '%s' would be refused, nothing was written: %s"
-                                % (acl_to_strings(acl), path, explain(e)))
+                                % (acl_to_strings(acl), path, explain(e, acl)))
             raise PlanError(index, "the server accepted an ACL probe of '%s' it should have refused" % path)
 
     def _set_acls(self, acl_ops):

@@ -127,6 +127,27 @@ def test_auth_scheme_and_noauth(standalone, prefix):
     assert wrong.get('failed') is True and 'NoAuth' in wrong['msg']
 
 
+def test_an_acl_the_server_refuses_is_named_with_its_likely_cause_and_nothing_is_written(standalone, prefix):
+    """scheme sasl on a server without a SASL provider: ZooKeeper answers InvalidACL; the message names the entry
+    and what the server lacks, for a new node (the transaction) and for an ACL change (the probe)."""
+    path = prefix + '/sasl-only'
+    acl = [{'scheme': 'sasl', 'id': 'app', 'perms': 'all'}]
+    refused = znode(standalone, path=path, value='x', acl=acl)
+    assert refused.get('failed') is True, refused
+    assert 'InvalidACL' in refused['msg'] and "sasl:app:rwcda" in refused['msg'], refused['msg']
+    assert 'authProvider.sasl' in refused['msg'] and path in refused['msg'], refused['msg']
+    client = kazoo(standalone)
+    try:
+        assert client.exists(path) is None
+        assert znode(standalone, path=path, value='x')['changed'] is True
+        changed = znode(standalone, path=path, value='x', acl=acl)
+        assert changed.get('failed') is True and 'sasl:app:rwcda' in changed['msg'], changed
+        assert 'authProvider.sasl' in changed['msg'], changed['msg']
+        assert [a.id.scheme for a in client.get_acls(path)[0]] == ['world']
+    finally:
+        client.stop()
+
+
 def test_absent_and_recursive(standalone, prefix):
     znode(standalone, path=prefix + '/tree/a/b', value='1')
     leaf = znode(standalone, path=prefix + '/tree/a/b', state='absent', _check=True)
