@@ -161,11 +161,15 @@ def zookeeper_subject_alt_names(names):
     return subject_alt_names(list(names))
 
 
-def zookeeper_certificate_problems(pem, addresses, warn_days=30):
-    """{'errors': [...], 'warnings': [...], 'sha256': ...} for a member's TLS material (cert, key and ca PEM texts)."""
-    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import certificate_problems, fingerprint
+def zookeeper_certificate_problems(pem, addresses, warn_days=30, source_ips=None, version=None):
+    """{'errors': [...], 'warnings': [...], 'sha256': ...} for a member's TLS material (cert, key and ca PEM texts).
+    ``source_ips``: the IPs the member connects to its quorum peers from, checked when given; a missing one is an
+    error for a ``version`` without the reverse-DNS fallback (a tarball's zookeeper_version), else a warning."""
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import (
+        certificate_problems, fingerprint, reverse_dns_switch)
     errors, warnings = certificate_problems(pem.get('cert'), pem.get('key'), pem.get('ca'), list(addresses),
-                                            int(warn_days))
+                                            int(warn_days), source_ips=list(source_ips or []),
+                                            source_ip_required=reverse_dns_switch(version))
     try:
         sha256 = fingerprint(pem.get('cert'))
     except ValueError:

@@ -182,10 +182,20 @@ def _window(cert, what, now, warn_days, errors, warnings):
                         % (what, describe(cert), after.strftime('%Y-%m-%d %H:%M UTC'), days))
 
 
-def certificate_problems(cert_pem, key_pem, ca_pem, addresses, warn_days=30, now=None):
+def reverse_dns_switch(version):
+    """Whether ZooKeeper ``version`` honours ssl.quorum.allowReverseDnsLookup (3.8.6 and later on 3.8, 3.9.5 and
+    later): with it off, a quorum peer's certificate must name the IP it connects from. Unknown versions: False."""
+    parts = _version_tuple(version)
+    return parts is not None and ((3, 8, 6) <= parts < (3, 9, 0) or parts >= (3, 9, 5))
+
+
+def certificate_problems(cert_pem, key_pem, ca_pem, addresses, warn_days=30, now=None, source_ips=(),
+                         source_ip_required=False):
     """``(errors, warnings)`` for one member's TLS material: PEM texts as the role's variables hold them,
-    and the addresses the member's peers reach it by. Messages name the variable, the certificate
-    (subject and serial) and the date; secrets are never quoted."""
+    and the addresses the member's peers reach it by. ``source_ips``: the IPs the member connects to its peers
+    from (quorum TLS checked by name): a certificate without an IP entry for one is refused when
+    ``source_ip_required`` (the release has no reverse-DNS fallback: reverse_dns_switch), else warned about.
+    Messages name the variable, the certificate (subject and serial) and the date; secrets are never quoted."""
     errors, warnings = [], []
     if not any((cert_pem, key_pem, ca_pem)):
         return errors, warnings
@@ -222,6 +232,13 @@ def certificate_problems(cert_pem, key_pem, ca_pem, addresses, warn_days=30, now
         errors.append('zookeeper_tls_cert (%s, issued by %s) is not signed by zookeeper_tls_ca (%s), directly or '
                       'through the intermediates that follow it.'
                       % (describe(leaf), leaf.issuer.rfc4514_string(), '; '.join(describe(ca) for ca in cas)))
+    for ip in source_ips or ():
+        if not names_address(leaf, ip):
+            (errors if source_ip_required else warnings).append(
+                'zookeeper_tls_cert (%s) has no IP entry for %s, the address this member connects to its quorum peers '
+                'from (%s): with zookeeper_tls_hostname_verification, ZooKeeper 3.8.6, 3.9.5 and later refuse it, '
+                'older releases accept it only when its PTR record gives a name the certificate holds.'
+                % (describe(leaf), ip, ', '.join(names(leaf)) or 'no names'))
     for address in addresses:
         if not names_address(leaf, address):
             errors.append('zookeeper_tls_cert (%s) does not name this member\'s address %s in its subject '

@@ -150,3 +150,23 @@ def test_the_fingerprint_is_the_one_zk_status_reports_of_the_first_certificate()
     der = leaf.public_bytes(serialization.Encoding.DER)
     assert fingerprint(_pem(leaf, ca)) == hashlib.sha256(der).hexdigest()
     assert fingerprint('') is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(address=st.sampled_from(['zk7.example.net', '10.1.2.3']), source=st.sampled_from(['10.1.2.3', '10.9.9.9']),
+       version=st.sampled_from(['', '3.8.0', '3.8.5', '3.8.6', '3.9.3', '3.9.4', '3.9.5', '3.9.6', '3.10.0', 'x']))
+def test_a_quorum_certificate_without_the_ip_a_member_connects_from_is_refused_where_no_ptr_fallback_is_left(
+        address, source, version):
+    """Quorum TLS checked by name: the leader checks the IP a learner connects from. On releases with the reverse-DNS
+    switch (3.8.6+, 3.9.5+; the role turns the fallback off) a certificate without that IP entry is refused; on the
+    others it is a warning (their PTR fallback may still accept it)."""
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import reverse_dns_switch
+    cert, key, ca = material(None, address, False)
+    switch = reverse_dns_switch(version)
+    errors, warnings = certificate_problems(cert, key, ca, [address], now=NOW, source_ips=[source],
+                                            source_ip_required=switch)
+    named = address == source
+    assert (errors, warnings) == ([], []) if named else (bool(errors), bool(warnings)) == (switch, not switch)
+    for text in errors + warnings:
+        assert 'has no IP entry for %s' % source in text and 'zookeeper_tls_cert (CN=' in text
+    assert switch == (version in ('3.8.6', '3.9.5', '3.9.6', '3.10.0'))
