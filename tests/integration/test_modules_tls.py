@@ -176,3 +176,24 @@ def test_zk_status_without_verification_knows_only_the_fingerprint_and_without_t
     assert seen['not_after'] is None and seen['days_left'] is None and seen['names'] == [], seen
     plain = run_module_process('zk_status', dict(hosts=tls_server['plain'], timeout=5))
     assert plain['servers'][0]['certificate'] is None, plain
+
+
+def test_the_metrics_exporter_reads_a_tls_only_member_and_the_certificate_it_presents(tls_server, tmp_path):
+    """The exporter (module_utils/zk_metrics.py) asks mntr over TLS with a certificate of the CA, as it does on a
+    member without a plaintext port, and exports when the certificate the server presents expires."""
+    import calendar
+    import urllib.request
+    from cryptography import x509
+    from prometheus_client.parser import text_string_to_metric_families
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_metrics import start
+    host, port = tls_server['hosts'].rsplit(':', 1)
+    listen = free_ports(1)[0]
+    start(dict(host=host, port=int(port), timeout=5, conf_dir=str(tmp_path), listen_address='127.0.0.1',
+               listen_port=listen, tls=dict(ca=tls_server['ca'], cert=tls_server['client_cert'],
+                                            key=tls_server['client_key'])))
+    with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % listen, timeout=10) as reply:
+        samples = dict((s.name, s.value) for f in text_string_to_metric_families(reply.read().decode()) for s in f.samples)
+    with open(tls_server['server'], 'rb') as f:
+        presented = x509.load_pem_x509_certificate(f.read().split(b'-----END PRIVATE KEY-----')[1].strip())
+    assert samples['zkops_up'] == 1 and samples['znode_count'] >= 1
+    assert samples['zkops_certificate_not_after_seconds'] == calendar.timegm(presented.not_valid_after_utc.timetuple())
