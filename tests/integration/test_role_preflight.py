@@ -271,3 +271,23 @@ def test_an_expired_or_misnamed_certificate_is_refused_before_anything_changes(t
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra)
     assert_refused(rc, out, 'Host zka', 'zookeeper_tls_cert (CN=zka, serial %x)' % leaf.serial_number, *fragments)
     assert 'PRIVATE KEY' not in out
+
+
+def test_a_quorum_certificate_without_the_ip_the_member_connects_from_is_refused_where_no_ptr_fallback_is_left(
+        tmp_path):
+    """Quorum TLS checked by name (the default): the member connects from zookeeper_firewall_source. A certificate
+    without that IP is a warning for a distribution package (3.8.0 and 3.9.3 fall back to the PTR record) and refused
+    for a tarball release that has the reverse-DNS switch the role turns off (3.9.5 and later)."""
+    extra, leaf = _member_material(tmp_path, ['zka'], -1, 300)
+    extra = extra.replace('zookeeper_address=10.9.8.7', 'zookeeper_firewall_source=10.9.8.7')
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra, tags='preflight_only')
+    assert rc == 0, out
+    assert 'WARNING: host zka: zookeeper_tls_cert (CN=zka, serial %x) has no IP entry for 10.9.8.7' % (
+        leaf.serial_number) in out, out
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', extra_vars=extra + '\nzookeeper_install_method=tarball\n'
+                       'zookeeper_version=3.9.6\nzookeeper_tarball_checksum=sha512:' + '0' * 128)
+    assert_refused(rc, out, 'Host zka', 'zookeeper_tls_cert (CN=zka, serial %x) has no IP entry for 10.9.8.7'
+                   % leaf.serial_number, '3.9.5 and later refuse it')
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1', tags='preflight_only',
+                       extra_vars=extra + '\nzookeeper_tls_hostname_verification=false')
+    assert rc == 0 and 'has no IP entry' not in out, out
