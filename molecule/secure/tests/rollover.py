@@ -263,8 +263,10 @@ def start_rogue(container, host, work, sid, ports, keys, live, password='', file
     """Start a rogue server (ROGUE) in ``container`` (testinfra ``host``), its server line beside ``live`` (the
     ensemble's); ``files``: {path in the container: local file} copied first, readable by the service user."""
     for path, local in (files or {}).items():
-        subprocess.run(['docker', 'cp', local, '%s:%s' % (container, path)], check=True)
-        host.check_output('chmod 0644 %s' % path)
+        # docker cp cannot write into the container's /tmp (a tmpfs): through /root, then in place.
+        staged = '/root/' + os.path.basename(path)
+        subprocess.run(['docker', 'cp', local, '%s:%s' % (container, staged)], check=True)
+        host.check_output('install -m 0644 %s %s' % (staged, path))
     script = os.path.join(work, 'rogue.sh')
     with open(script, 'w') as f:
         f.write(ROGUE)

@@ -195,7 +195,8 @@ def _ca_count(name):
 def _roll_the_ca():
     """CA rollover under the writer: the members move from the lab CA to a new one, given as ordinary TLS
     variables. The first run is killed as soon as one member has written stage 1 (it trusts both CAs); the
-    next run finishes the rollover from what the hosts hold. Three clients keep asking a member meanwhile:
+    next run is killed again at a task drawn at random, and the one after finishes the rollover from what the
+    hosts hold. Three clients keep asking a member meanwhile:
     one with a certificate of the old CA that trusts both, one with a certificate of the new CA that trusts
     only the new, one with a certificate of the old CA that trusts only the old."""
     new_dir = os.path.join(WORK, 'rollover-ca')
@@ -224,6 +225,10 @@ def _roll_the_ca():
         playbook_args(SECURE), 'TLS rollover | The files of stage 1', os.path.join(WORK, 'rollover-interrupted.log'))
     STATE['cas_after_interruption'] = dict((m, _ca_count(m)) for m in MEMBERS)
     STATE['interrupted_at'] = time.time()
+    # Killed once more, at a task drawn at random (a run that ends first is not killed): the next run finishes.
+    STATE['second_kill_at'] = random.randint(5, 90)
+    STATE['rollover_second_kill'] = rollover.run_until_task(
+        playbook_args(SECURE), STATE['second_kill_at'], os.path.join(WORK, 'rollover-second-kill.log'))
     STATE['rollover'] = converge(SECURE)
     STATE['rollover_done_at'] = time.time()
     STATE['rollover_again'] = converge(SECURE)
@@ -339,8 +344,11 @@ def test_a_new_ca_is_rolled_in_by_stages_under_the_writer_and_an_interrupted_rol
     print('CA certificates trusted after the interruption:', cas)
     assert 'TLS rollover | The files of stage 1' in interrupted, interrupted[-3000:]
     assert 1 <= list(cas.values()).count(2) < len(MEMBERS) and set(cas.values()) <= {1, 2}, cas
+    second, killed = STATE['rollover_second_kill']
+    print('killed again at task %d: %s' % (STATE['second_kill_at'], killed))
+    assert killed or 'failed=0' in second, second[-3000:]
     assert done.returncode == 0, done.stdout[-3000:]
-    assert 'TLS rollover | The files of stage 2' in done.stdout, done.stdout[-3000:]
+    assert 'TLS rollover | The files of stage 2' in second + done.stdout, done.stdout[-3000:]
     assert again.returncode == 0 and set(changed(again.stdout).values()) == {0}, again.stdout[-3000:]
     # The end: every member trusts the new CA only and presents its new certificate on 2281 and 3888.
     assert set(STATE['cas_after_rollover'].values()) == {1}, STATE['cas_after_rollover']
