@@ -131,7 +131,11 @@ def test_an_interrupted_ca_rollover_is_finished_by_the_next_run_under_a_tls_writ
     with open(os.path.join(WORK, 'writer.json')) as f:
         result = json.load(f)
     print('writer:', dict((k, v) for k, v in result.items() if not isinstance(v, list)), 'logs in', WORK)
-    assert [k for k, hit in kills[:2] if not hit] == [], kills
+    # Every kill point of the list was reached (a release that reloads its TLS files, 3.8.1 and later, restarts no
+    # member in a rollover: there is no restart to kill after).
+    version = server_status(address(MEMBERS[0]), 2281, 3, either)['version'] or ''
+    reloads = tuple(int(p) for p in version.split('.')[:3]) >= (3, 8, 1)
+    assert kills[0][1] and (kills[1][1] or reloads), (version, kills)
     assert result['acked'] > 100 and result['missing_count'] == 0, result
     # Every member presents its new certificate to a client that trusts only the new CA, and trusts only it.
     assert presents(new_only) == wanted
