@@ -11,7 +11,8 @@ carries the fix of CVE-2023-44981), so for a package install the version is only
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import re
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_certificates import version_tuple
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import security_settings
 
 # Each: the id, what it is, the affected ranges (first, last, both included), the first fixed releases, what to do,
 # and when the role's settings already take the risk away (a function of the settings dict, or None).
@@ -37,12 +38,6 @@ ADVISORIES = (
 )
 
 
-def version_tuple(version):
-    """(3, 9, 3) for '3.9.3', '3.9.3-1' or 'v3.9.3'; None for anything else."""
-    match = re.match(r'^v?(\d+)\.(\d+)\.(\d+)', str(version or '').strip())
-    return tuple(int(p) for p in match.groups()) if match else None
-
-
 def affecting(version):
     """The advisories whose affected ranges include ``version`` (a string), in the table's order."""
     parts = version_tuple(version)
@@ -66,13 +61,13 @@ def advisory_warnings(version, what, settings=None):
 
 
 def role_settings(values):
-    """advisory_warnings' settings from the role's variables by name (as the inventory gives them)."""
+    """advisory_warnings' settings from the role's variables by name (as the inventory gives them): the TLS and SASL
+    switches as security_settings reads them, and the AdminServer's."""
     from ansible.module_utils.parsing.convert_bool import boolean
-
-    def flag(name):
-        return boolean(values.get(name, False), strict=False)
-    return dict(client_tls=flag('zookeeper_client_tls'), quorum_tls=flag('zookeeper_quorum_tls'),
-                quorum_sasl=flag('zookeeper_quorum_sasl'), admin_server=flag('zookeeper_admin_server_enabled'))
+    security = security_settings(values)
+    return dict(client_tls=security['client_tls'], quorum_tls=security['quorum_tls'],
+                quorum_sasl=security['quorum_sasl'],
+                admin_server=boolean(values.get('zookeeper_admin_server_enabled', False), strict=False))
 
 
 def preflight_warnings(values, server_versions=(), target=True):

@@ -49,7 +49,7 @@ _CLIENT_RELOAD_ALL_FROM = (3, 9)
 _QUORUM_RELOAD_SINCE = (3, 5, 5)
 
 
-def _version_tuple(version):
+def version_tuple(version):
     match = re.match(r'^(\d+)\.(\d+)\.(\d+)', str(version or ''))
     return tuple(int(part) for part in match.groups()) if match else None
 
@@ -57,7 +57,7 @@ def _version_tuple(version):
 def client_reload_supported(version):
     """Whether ZooKeeper ``version`` ('3.8.0', '3.9.3-...') reloads the client port's key and trust stores
     (client.certReload=true). Unknown versions: False."""
-    parts = _version_tuple(version)
+    parts = version_tuple(version)
     if parts is None:
         return False
     if parts[:2] >= _CLIENT_RELOAD_ALL_FROM:
@@ -71,7 +71,7 @@ def reloads_certificates(version, props):
     key or trust store on new connections without a restart: every TLS use in the configuration
     (the client port, the quorum) has its reload key set and the version honours it. A configuration
     without TLS reloads trivially (True); an unknown version never does (False)."""
-    parts = _version_tuple(version)
+    parts = version_tuple(version)
     if parts is None:
         return False
     flag = dict((k, str(v).strip().lower() == 'true') for k, v in props.items())
@@ -185,7 +185,7 @@ def _window(cert, what, now, warn_days, errors, warnings):
 def reverse_dns_switch(version):
     """Whether ZooKeeper ``version`` honours ssl.quorum.allowReverseDnsLookup (3.8.6 and later on 3.8, 3.9.5 and
     later): with it off, a quorum peer's certificate must name the IP it connects from. Unknown versions: False."""
-    parts = _version_tuple(version)
+    parts = version_tuple(version)
     return parts is not None and ((3, 8, 6) <= parts < (3, 9, 0) or parts >= (3, 9, 5))
 
 

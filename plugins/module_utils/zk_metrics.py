@@ -36,12 +36,10 @@ import ssl
 import time
 
 try:
-    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import parse_mntr, send_command
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import SERVING_MODES, parse_mntr, send_command
 except ImportError:  # installed on a member as a plain program, beside zk_fourletter.py
-    from zk_fourletter import parse_mntr, send_command  # pylint: disable=import-error
+    from zk_fourletter import SERVING_MODES, parse_mntr, send_command  # pylint: disable=import-error
 
-SERVING = ('leader', 'follower', 'observer', 'standalone')
-QUORUM_MODES = ('leader', 'follower', 'observer', 'standalone')
 _SUMMARY_PARTS = ('avg_', 'min_', 'max_', 'cnt_', 'sum_')
 _NAME = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*$')
 
@@ -114,7 +112,7 @@ def read_member(config, now=None):
     series.append(('zkops_up', 'gauge', 1 if fields else 0, {}))
     series.extend(mntr_series(fields))
     state = fields.get('zk_server_state')
-    series.append(('zkops_quorum', 'gauge', 1 if state in QUORUM_MODES else 0, {}))
+    series.append(('zkops_quorum', 'gauge', 1 if state in SERVING_MODES else 0, {}))
     owed = os.path.exists(os.path.join(config.get('conf_dir') or '/nonexistent', 'zkops-restart-owed'))
     series.append(('zkops_restart_owed', 'gauge', 1 if owed else 0, {}))
     if certificate and certificate.get('not_after'):
