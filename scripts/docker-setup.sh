@@ -49,7 +49,8 @@ build_image() {
   local release=$1 suite tag rootfs
   suite=$(codename "$release")
   tag="zkops/debian:${release}"
-  if docker image inspect "$tag" >/dev/null 2>&1; then
+  # The image is labelled with its package list: a list that changed bakes it again.
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "zkops.baked" }}' "$tag" 2>/dev/null)" = "$BAKED_PACKAGES" ]; then
     log "$tag already present"
     return
   fi
@@ -75,10 +76,11 @@ build_image() {
 # The packages the role installs on Debian (roles/zookeeper/vars/Debian.yml, and firewalld where the
 # role manages it), installed as the role installs them (no recommended packages). Apt downloads go
 # to the same cache volume as the scenarios' first member, not into the image.
-BAKED_PACKAGES="default-jre-headless zookeeper python3-kazoo firewalld"
+BAKED_PACKAGES="default-jre-headless zookeeper python3-kazoo python3-prometheus-client firewalld"
 bake_image() {
   local release=$1 base="zkops/debian:$1" tag="zkops/debian:$1-zk" name="zkops-bake-$1"
-  if docker image inspect "$tag" >/dev/null 2>&1; then
+  # The image is labelled with its package list: a list that changed bakes it again.
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "zkops.baked" }}' "$tag" 2>/dev/null)" = "$BAKED_PACKAGES" ]; then
     log "$tag already present"
     return
   fi
@@ -91,7 +93,8 @@ bake_image() {
         /etc/systemd/system/dbus-org.fedoraproject.FirewallD1.service
       rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin" >"$CACHE_DIR/bake-$release.log" 2>&1 \
     || { tail -30 "$CACHE_DIR/bake-$release.log"; docker rm -f "$name" >/dev/null; exit 1; }
-  docker commit -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' "$name" "$tag" >/dev/null
+  docker commit -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' -c "LABEL zkops.baked=\"$BAKED_PACKAGES\"" \
+    "$name" "$tag" >/dev/null
   docker rm -f "$name" >/dev/null
 }
 

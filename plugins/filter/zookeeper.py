@@ -98,9 +98,15 @@ def zookeeper_static_config(desired_text, info, dynamic_file):
     return static_config(desired_text, info.get('static_digest'), info.get('dynamic_file'), dynamic_file)
 
 
-def zookeeper_rich_rules(local, members, client_sources, this_host):
+def zookeeper_rich_rules(local, members, client_sources, this_host, metrics_sources=None, metrics_provider='none'):
     from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import wanted_rules
-    return wanted_rules(list(local), list(members), list(client_sources or []), this_host)
+    return wanted_rules(list(local), list(members), list(client_sources or []), this_host,
+                        list(metrics_sources or []), metrics_provider)
+
+
+def zookeeper_metrics_provider(classpath, requested, enabled, listings, host='this host'):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_metrics import choose_provider
+    return choose_provider(requested, boolean(enabled, strict=False), list(classpath or []), dict(listings or {}), host)
 
 
 def zookeeper_invalid_sources(sources):
@@ -264,6 +270,7 @@ class FilterModule(object):
             zookeeper_certificate_problems=zookeeper_certificate_problems,
             zookeeper_tls_rollover=zookeeper_tls_rollover,
             zookeeper_rich_rules=zookeeper_rich_rules,
+            zookeeper_metrics_provider=zookeeper_metrics_provider,
             zookeeper_stale_rich_rules=zookeeper_stale_rich_rules,
             zookeeper_firewalld_changes=zookeeper_firewalld_changes,
             zookeeper_invalid_sources=zookeeper_invalid_sources,

@@ -40,7 +40,8 @@ def _get(mapping, key, default=None):
 # The role's defaults (roles/zookeeper/defaults/main.yml) for what a host does not set.
 ROLE_DEFAULTS = dict(quorum_port=2888, election_port=3888, client_port=2181, service_name='zookeeper',
                      conf_dir='/etc/zookeeper/conf_zkops', data_dir='/var/lib/zookeeper', data_log_dir='',
-                     client_tls=False, secure_client_port=2281, client_plaintext=True)
+                     client_tls=False, secure_client_port=2281, client_plaintext=True, metrics=True,
+                     metrics_port=7000, metrics_role_port=7100)
 
 
 def build_members(hosts, hostvars, defaults=None):
@@ -74,7 +75,10 @@ def build_members(hosts, hostvars, defaults=None):
         tls = boolean(_get(hv, 'zookeeper_client_tls', defaults['client_tls']), strict=False)
         secure_port = int(_get(hv, 'zookeeper_secure_client_port', defaults['secure_client_port'])) if tls else 0
         plaintext = not (tls and _lower(_get(hv, 'zookeeper_client_plaintext', defaults['client_plaintext'])) in BOOLEANS_FALSE)
-        for inst in instances if multi else [{'id': _get(hv, 'zookeeper_id')}]:
+        metrics = _lower(_get(hv, 'zookeeper_metrics', defaults['metrics'])) not in BOOLEANS_FALSE
+        mport = _int_or_raw(_get(hv, 'zookeeper_metrics_port', defaults['metrics_port']))
+        rport = _int_or_raw(_get(hv, 'zookeeper_metrics_role_port', defaults['metrics_role_port']))
+        for index, inst in enumerate(instances if multi else [{'id': _get(hv, 'zookeeper_id')}]):
             sid = _int_or_raw(inst.get('id'))
             qport = int(inst.get('quorum_port') or _get(hv, 'zookeeper_quorum_port', defaults['quorum_port']))
             eport = int(inst.get('election_port') or _get(hv, 'zookeeper_election_port', defaults['election_port']))
@@ -107,6 +111,11 @@ def build_members(hosts, hostvars, defaults=None):
                 endpoint='%s:%d' % (address, qport),
                 firewall_source=str(source),
                 service=('%s-%s' % (service, sid)) if multi else service,
+                # The metrics ports (the exporter's or the native provider's, and the role's series beside the
+                # native provider): an instance of a pseudo-cluster takes its own, or the base port plus its index.
+                metrics=metrics,
+                metrics_port=_int_or_raw(inst.get('metrics_port') or (_plus(mport, index) if multi else mport)),
+                metrics_role_port=_int_or_raw(inst.get('metrics_role_port') or (_plus(rport, index) if multi else rport)),
                 conf_dir=conf_dir,
                 data_dir=data_dir,
                 data_log_dir=(log_dir + sub) if log_dir else '',
@@ -119,6 +128,10 @@ def build_members(hosts, hostvars, defaults=None):
                            secure_client=secure_client, data_log_dir=(log_dir + sub) if log_dir else None),
             ))
     return out
+
+
+def _plus(port, index):
+    return port + index if isinstance(port, int) else port
 
 
 def duplicates(values):
@@ -157,10 +170,19 @@ def member_problems(members, host, group, instances_given=False, allow_unsafe=Fa
         if not _valid_id(m['id']):
             problems.append('%s=%s is invalid; set a unique integer from 1 to 255 for every member.'
                             % (id_var, m['id'] if m['id'] is not None else '(not set)'))
-    dup_ports = duplicates([m[k] for k in ('client_port', 'quorum_port', 'election_port') for m in local])
+    port_keys = ('client_port', 'quorum_port', 'election_port')
+    dup_ports = duplicates([m[k] for k in port_keys for m in local])
     if dup_ports:
         problems.append('port(s) %s used twice in zookeeper_instances (each instance needs its own client, quorum '
                         'and election port).' % ', '.join(str(p) for p in dup_ports))
+    elif len(local) > 1:
+        taken = [m[k] for k in port_keys + ('secure_client_port',) for m in local if m.get(k)]
+        for m in local:
+            for key in ('metrics_port', 'metrics_role_port'):
+                if m.get('metrics') and m.get(key) in taken:
+                    problems.append('%s has %s=%s, a port another instance of this host already uses (each instance '
+                                    'needs its own; set %s in zookeeper_instances).' % (m['name'], key, m[key], key))
+                taken.append(m.get(key))
     names = ('client_port', 'quorum_port', 'election_port') + (('secure_client_port',) if client_tls else ())
     for m in local:
         for name in names:

@@ -34,9 +34,17 @@ def client_ports(inst):
             + ([int(inst['secure_client_port'])] if inst.get('secure_client_port') else []))
 
 
-def wanted_rules(local, members, client_sources, this_host):
+def metrics_ports(inst, provider='exporter'):
+    """The metrics ports an instance serves on with ``provider`` (zk_metrics.choose_provider's): the exporter's or
+    the native provider's port, and beside the native provider the exporter's port of the role's series."""
+    if provider not in ('exporter', 'native') or not inst.get('metrics', True) or not inst.get('metrics_port'):
+        return []
+    return [int(inst['metrics_port'])] + ([int(inst['metrics_role_port'])] if provider == 'native' else [])
+
+
+def wanted_rules(local, members, client_sources, this_host, metrics_sources=(), metrics_provider='none'):
     """Client ports: the listed sources plus every member (when sources are listed);
-    quorum and election ports: the other members' sources."""
+    quorum and election ports: the other members' sources; metrics ports: the metrics sources only."""
     peers = []
     for m in members:
         if m['host'] != this_host and m['firewall_source'] and m['firewall_source'] not in peers:
@@ -51,6 +59,9 @@ def wanted_rules(local, members, client_sources, this_host):
         for source in peers:
             rules.append(rich_rule(source, inst['quorum_port']))
             rules.append(rich_rule(source, inst['election_port']))
+        for port in metrics_ports(inst, metrics_provider):
+            for source in metrics_sources:
+                rules.append(rich_rule(str(source), port))
     out = []
     for rule in rules:
         if rule not in out:
@@ -64,6 +75,8 @@ def stale_rules(current, wanted, local):
     ports = set()
     for inst in local:
         ports.update(int(inst[k]) for k in ('quorum_port', 'election_port', 'client_port'))
+        # The metrics ports are the role's whether metrics are on or not: turned off, their rules are stale.
+        ports.update(int(inst[k]) for k in ('metrics_port', 'metrics_role_port') if str(inst.get(k, '')).isdigit())
         ports.update(client_ports(inst))
     keep = set(wanted)
     stale = []

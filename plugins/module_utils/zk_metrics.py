@@ -14,8 +14,10 @@ The mapping (zookeeperMonitor.md: mntr's keys are the provider's metrics with a 
 - ``zk_server_state`` and ``zk_version`` are strings: they become ``zkops_server_state{state}`` and
   ``zkops_server_info{version}``.
 
-The role's series: ``zkops_up`` (1 when mntr answered), ``zkops_quorum`` (1 when the member serves as a leader,
-follower, observer or standalone server: it is part of a quorum, from its own point of view), ``zkops_restart_owed`` (the role's marker
+The role's series: ``zkops_up`` (1 when the server answered mntr, serving or not), ``zkops_quorum`` (1 when the
+member serves as a leader, follower, observer or standalone server: it is part of a quorum, from its own point of
+view; a running server without a quorum answers mntr with "not currently serving" and has
+``zkops_server_state{state="not-serving"}``), ``zkops_restart_owed`` (the role's marker
 beside zoo.cfg), ``zkops_certificate_not_after_seconds`` (the notAfter of the certificate the member presents on its
 TLS client port) and ``zkops_last_backup_timestamp_seconds`` (the marker the backup playbook leaves).
 
@@ -36,9 +38,10 @@ import ssl
 import time
 
 try:
-    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import SERVING_MODES, parse_mntr, send_command
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import (
+        NOT_SERVING, SERVING_MODES, parse_mntr, send_command)
 except ImportError:  # installed on a member as a plain program, beside zk_fourletter.py
-    from zk_fourletter import SERVING_MODES, parse_mntr, send_command  # pylint: disable=import-error
+    from zk_fourletter import NOT_SERVING, SERVING_MODES, parse_mntr, send_command  # pylint: disable=import-error
 
 _SUMMARY_PARTS = ('avg_', 'min_', 'max_', 'cnt_', 'sum_')
 _NAME = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*$')
@@ -99,7 +102,7 @@ def read_member(config, now=None):
     ``tls`` (ca, cert, key) or none, ``conf_dir``, ``backup_marker``): ``[(name, kind, value, labels)]``.
     Never raises for a member that is down or refuses mntr: ``zkops_up`` is then 0."""
     series = []
-    fields, certificate = {}, None
+    fields, certificate, answered = {}, None, False
     try:
         peer = {}
         context = tls_context(config)
@@ -107,10 +110,16 @@ def read_member(config, now=None):
                             peer if context is not None else None)
         fields = parse_mntr(text)
         certificate = peer.get('certificate')
+        answered = bool(fields) or text.strip().startswith(NOT_SERVING)
+        if not fields and answered:
+            fields = {'zk_server_state': 'not-serving'}
     except (OSError, ssl.SSLError, ValueError):
         fields = {}
-    series.append(('zkops_up', 'gauge', 1 if fields else 0, {}))
-    series.extend(mntr_series(fields))
+    series.append(('zkops_up', 'gauge', 1 if answered else 0, {}))
+    if not config.get('role_only'):
+        series.extend(mntr_series(fields))
+    elif 'zk_server_state' in fields:
+        series.extend(s for s in mntr_series(fields) if s[0] == 'zkops_server_state')
     state = fields.get('zk_server_state')
     series.append(('zkops_quorum', 'gauge', 1 if state in SERVING_MODES else 0, {}))
     owed = os.path.exists(os.path.join(config.get('conf_dir') or '/nonexistent', 'zkops-restart-owed'))
@@ -122,6 +131,58 @@ def read_member(config, now=None):
     if backup is not None:
         series.append(('zkops_last_backup_timestamp_seconds', 'gauge', backup, {}))
     return series
+
+
+PROVIDER_CLASS = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider'
+PROVIDER_JAR = re.compile(r'^zookeeper-prometheus-metrics-[0-9][^/]*\.jar\Z')
+
+
+def provider_jar(classpath, listings):
+    """Where the native provider's jar is on ``classpath`` (the instance's: jar files and ``<dir>/*`` entries).
+    ``listings`` is zk_host_info's ``paths`` answer for the directories (``{dir: {exists, entries}}``).
+    Returns dict(jar, known): ``jar`` its path or None; ``known`` false when a directory of the classpath is not
+    there yet (a tarball this run is to unpack), so the answer must wait for the install."""
+    known = True
+    for entry in classpath or []:
+        entry = str(entry)
+        if entry.endswith('/*'):
+            directory = entry[:-2]
+            listing = (listings or {}).get(directory) or {}
+            if not listing.get('exists'):
+                known = False
+                continue
+            for name in sorted(listing.get('entries') or []):
+                if PROVIDER_JAR.match(name):
+                    return dict(jar='%s/%s' % (directory, name), known=True)
+        elif PROVIDER_JAR.match(os.path.basename(entry)):
+            return dict(jar=entry, known=True)
+    return dict(jar=None, known=known)
+
+
+def choose_provider(requested, enabled, classpath, listings, host='this host'):
+    """Which metrics path a host takes: ``none`` (metrics off), ``native`` (ZooKeeper's own Prometheus provider,
+    when its jar is on the classpath) or ``exporter`` (the role's). ``requested`` is zookeeper_metrics_provider:
+    ``auto`` (native when the jar is there), ``native`` or ``exporter``. Returns dict(provider, jar, decided,
+    problem): ``decided`` false when the classpath is not on the host yet (decide again after the install);
+    ``problem`` names the host, the variable and the jar when ``native`` cannot be had."""
+    found = provider_jar(classpath, listings)
+    out = dict(provider='none', jar=found['jar'], decided=True, problem=None)
+    if not enabled:
+        return out
+    if requested == 'exporter':
+        out['provider'] = 'exporter'
+    elif found['jar']:
+        out['provider'] = 'native'
+    elif not found['known']:
+        out.update(provider='exporter' if requested == 'auto' else 'native', decided=False)
+    elif requested == 'native':
+        out['problem'] = ("Host %s: zookeeper_metrics_provider='native', but no zookeeper-prometheus-metrics-*.jar "
+                          "is on the server's classpath (%s). Debian's packages do not ship it; Apache's tarballs of "
+                          "3.6 and later do. Use 'auto' or 'exporter' (the role's exporter)."
+                          % (host, ', '.join(str(c) for c in classpath or []) or 'empty'))
+    else:
+        out['provider'] = 'exporter'
+    return out
 
 
 HELP = {

@@ -178,6 +178,10 @@ def _check_extra_config(problems, warnings, values):
         if key in MANAGED_KEYS:
             problems.append('%s: %s is set by the role; use its variable (see the role README).' % (label, key))
             continue
+        if key.startswith('metricsProvider.') and as_bool(values.get('zookeeper_metrics', False)):
+            problems.append('%s: the role sets the metrics provider (zookeeper_metrics, zookeeper_metrics_provider, '
+                            'zookeeper_metrics_port); set zookeeper_metrics=false to configure your own.' % label)
+            continue
         if isinstance(value, (dict, list)) or value is None or _CONTROL.search(str(value)):
             problems.append('%s: a single-line value (no newline or control character).' % label)
             continue
@@ -217,6 +221,11 @@ def settings_problems(values, inventory_hosts=None):
         ports['zookeeper_secure_client_port'] = _check_int(problems, values, 'zookeeper_secure_client_port', 1, 65535)
     if as_bool(values.get('zookeeper_admin_server_enabled', False)):
         ports['zookeeper_admin_server_port'] = _check_int(problems, values, 'zookeeper_admin_server_port', 1, 65535)
+    metrics = as_bool(values.get('zookeeper_metrics', False))
+    if metrics:
+        ports['zookeeper_metrics_port'] = _check_int(problems, values, 'zookeeper_metrics_port', 1, 65535)
+        if values.get('zookeeper_metrics_provider', 'auto') in ('auto', 'native'):
+            ports['zookeeper_metrics_role_port'] = _check_int(problems, values, 'zookeeper_metrics_role_port', 1, 65535)
     seen = {}
     for name, port in sorted(ports.items()):
         if port is not None:
@@ -252,6 +261,8 @@ def settings_problems(values, inventory_hosts=None):
     _check_choice(problems, values, 'zookeeper_install_method', ('package', 'tarball'))
     _check_choice(problems, values, 'zookeeper_firewall', ('auto', 'firewalld', 'none'))
     _check_choice(problems, values, 'zookeeper_client_tls_auth', ('none', 'want', 'need'))
+    _check_bool(problems, values, 'zookeeper_metrics')
+    _check_choice(problems, values, 'zookeeper_metrics_provider', ('auto', 'native', 'exporter'))
     for name in ('zookeeper_data_dir', 'zookeeper_conf_dir', 'zookeeper_log_dir', 'zookeeper_install_root',
                  'zookeeper_backup_remote_dir'):
         _check_path(problems, values, name)
@@ -305,6 +316,16 @@ def settings_problems(values, inventory_hosts=None):
         if bad:
             problems.append('zookeeper_client_sources has %s: IPv4 or IPv6 addresses or CIDR ranges.' % ', '.join(
                 _show(b) for b in bad))
+    sources = values.get('zookeeper_metrics_sources')
+    if sources is not None:
+        bad = invalid_sources(sources) if isinstance(sources, list) else [sources]
+        if bad:
+            problems.append('zookeeper_metrics_sources has %s: IPv4 or IPv6 addresses or CIDR ranges of the Prometheus '
+                            'servers.' % ', '.join(_show(b) for b in bad))
+    if metrics and isinstance(whitelist, list) and 'mntr' not in whitelist and '*' not in whitelist \
+            and values.get('zookeeper_metrics_provider', 'auto') != 'native':
+        problems.append('zookeeper_4lw_whitelist=%s lacks mntr, which the metrics exporter reads '
+                        '(zookeeper_metrics=true). Add mntr, or set zookeeper_metrics=false.' % _show(whitelist))
     user = values.get('zookeeper_quorum_sasl_user')
     if user is not None and (not isinstance(user, str) or not re.match(r'^[A-Za-z0-9_.@-]+\Z', user)):
         problems.append('zookeeper_quorum_sasl_user=%s: letters, digits, "_", ".", "@" and "-".' % _show(user))
@@ -354,7 +375,7 @@ def platform_problems(values, facts, families):
 OWN_CONTENT = {
     'data': re.compile(r'^([0-9]+|myid|version-2|pre-restore-.*|\.zkops-.*|zookeeper_server\.pid|lost\+found|'
                        r'initialize|\.initialized)\Z'),
-    'conf': re.compile(r'^([0-9]+|zoo\.cfg.*|java\.args|log4j\.properties|logback\.xml|zookeeper\.env|jaas\.conf|tls|'
+    'conf': re.compile(r'^([0-9]+|zoo\.cfg.*|java\.args|log4j\.properties|logback\.xml|zookeeper\.env|jaas\.conf|tls|metrics\.json|'
                        r'zkops-.*|configuration\.xsl|environment|\..*\.tmp.*)\Z'),
     'log': re.compile(r'^([0-9]+|zookeeper.*|.*\.log(\.[0-9]+)?(\.gz)?|.*\.out(\.[0-9]+)?|logs?)\Z'),
     'install': re.compile(r'^(apache-zookeeper-.*|current|dist|.*\.tar\.gz(\.sha512)?|zookeeper-.*)\Z'),

@@ -74,6 +74,13 @@ options:
     type: list
     elements: path
     default: []
+  jar_dirs:
+    description:
+      - Directories of the server's classpath (C(<dir>/*) entries) whose jar files to list, every one of them: which
+        jars the server can load (the role looks for the native Prometheus metrics provider's).
+    type: list
+    elements: path
+    default: []
   certificates:
     description:
       - PEM files (the role's key store and trust store) whose certificates to return. Only the
@@ -244,6 +251,11 @@ paths:
   returned: always
   type: dict
   sample: {/var/lib/zookeeper: {exists: true, is_dir: true, entries: [myid, version-2]}}
+jar_dirs:
+  description: For each of O(jar_dirs), C(exists) and C(entries), the names of the jar files in it, sorted.
+  returned: always
+  type: dict
+  sample: {/opt/zookeeper/apache-zookeeper-3.9.6-bin/lib: {exists: true, entries: [zookeeper-3.9.6.jar]}}
 certificates:
   description: For each of O(certificates), the PEM certificate blocks it holds, in order (empty when it does not exist).
   returned: always
@@ -351,6 +363,20 @@ def read_paths(paths):
     return found
 
 
+def read_jar_dirs(paths):
+    """Whether each directory exists, and the jar files in it, sorted."""
+    found = {}
+    for path in paths:
+        entry = dict(exists=os.path.isdir(path), entries=[])
+        if entry['exists']:
+            try:
+                entry['entries'] = sorted(n for n in os.listdir(path) if n.endswith('.jar'))
+            except OSError:
+                pass
+        found[path] = entry
+    return found
+
+
 def read_certificates(paths):
     """The certificate blocks of each PEM file, in order (none for a missing or unreadable file)."""
     return dict((path, certificate_blocks(_read_text(path))) for path in paths)
@@ -414,6 +440,7 @@ def main():
             alternatives=dict(type='list', elements='str', default=[]),
             alternatives_dir=dict(type='path', default='/etc/alternatives'),
             paths=dict(type='list', elements='path', default=[]),
+            jar_dirs=dict(type='list', elements='path', default=[]),
             certificates=dict(type='list', elements='path', default=[]),
             servers=dict(type='dict', options=server_argument_spec()),
         ),
@@ -447,6 +474,7 @@ def main():
         alternatives=read_alternatives(p['alternatives'], p['alternatives_dir']),
         certificates=read_certificates(p['certificates']),
         paths=read_paths(p['paths']),
+        jar_dirs=read_jar_dirs(p['jar_dirs']),
         **servers
     )
 
