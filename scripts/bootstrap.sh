@@ -42,4 +42,14 @@ if ! cmp -s scripts/ansible-test-get-pip.py "$getpip"; then
   mkdir -p "$(dirname "$getpip")"
   cp scripts/ansible-test-get-pip.py "$getpip"
 fi
+# promtool (the alert rules' tests) from Debian's prometheus package, unpacked into .cache: nothing is installed
+# or started on this machine.
+promtool=.cache/prometheus/usr/bin/promtool
+if [ ! -x "$promtool" ]; then
+  log "unpacking Debian's prometheus package for promtool"
+  mkdir -p .cache/prometheus-deb
+  (cd .cache/prometheus-deb && { apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus >/dev/null; }; })
+  dpkg -x "$(ls -t .cache/prometheus-deb/prometheus_*.deb | head -1)" .cache/prometheus
+fi
+
 log "ready"

@@ -127,6 +127,8 @@ def read_member(config, now=None):
     if certificate and certificate.get('not_after'):
         expires = calendar.timegm(time.strptime(certificate['not_after'], '%Y-%m-%dT%H:%M:%SZ'))
         series.append(('zkops_certificate_not_after_seconds', 'gauge', expires, {}))
+    if config.get('tls_warn_days') is not None:
+        series.append(('zkops_tls_warn_days', 'gauge', float(config['tls_warn_days']), {}))
     backup = _mtime(config.get('backup_marker') or '')
     if backup is not None:
         series.append(('zkops_last_backup_timestamp_seconds', 'gauge', backup, {}))
@@ -191,6 +193,7 @@ HELP = {
     'zkops_restart_owed': 'Whether the zkops.zookeeper role owes the member a restart (its marker beside zoo.cfg).',
     'zkops_certificate_not_after_seconds': 'When the certificate the member presents on its TLS client port expires.',
     'zkops_last_backup_timestamp_seconds': 'When the last verified backup of the ensemble was taken (the backup marker).',
+    'zkops_tls_warn_days': 'zookeeper_tls_warn_days as the role set it: the certificate alert fires within it.',
     'zkops_server_state': "The member's mode as mntr reports it (label state).",
     'zkops_server_info': 'The ZooKeeper version the member reports (label version).',
 }
