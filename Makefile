@@ -77,6 +77,7 @@ bench: bootstrap docker fixtures
 	python tests/bench/bench_znode_batch.py
 	python tests/bench/bench_backup.py
 	python tests/bench/bench_first_converge.py
+	python tests/bench/bench_metrics.py
 
 clean:
 	rm -rf .cache tests/output

@@ -76,8 +76,8 @@ options:
     default: []
   jar_dirs:
     description:
-      - Directories of the server's classpath (C(<dir>/*) entries) whose jar files to list, every one of them: which
-        jars the server can load (the role looks for the native Prometheus metrics provider's).
+      - Directories of the server's classpath (C(<dir>/*) entries) whose jar files to list, every one of them, that is
+        which jars the server can load (the role looks for the native Prometheus metrics provider's).
     type: list
     elements: path
     default: []

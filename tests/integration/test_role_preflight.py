@@ -185,6 +185,38 @@ def test_settings_checked_before_changes(tmp_path, extra, fragments):
     assert_refused(rc, out, 'Host zka', *fragments)
 
 
+@pytest.mark.parametrize('hostline, extra, fragments', [
+    # The metrics port clashes with another port of the instance.
+    ('', 'zookeeper_metrics_port=2181', ['zookeeper_client_port and zookeeper_metrics_port are all 2181']),
+    ('', 'zookeeper_admin_server_enabled=true\nzookeeper_admin_server_port=7000',
+     ['zookeeper_admin_server_port and zookeeper_metrics_port are all 7000']),
+    ('', 'zookeeper_metrics_port=0', ['zookeeper_metrics_port=0', 'from 1 to 65535']),
+    # Sources that are not addresses.
+    (' zookeeper_metrics_sources=\'["10.1.2.3", "prometheus.example"]\'', '',
+     ['zookeeper_metrics_sources', "'prometheus.example'", 'addresses or CIDR ranges']),
+    # The native provider without its jar (Debian's classpath here has none).
+    ('', 'zookeeper_metrics_provider=native',
+     ["zookeeper_metrics_provider='native'", 'no zookeeper-prometheus-metrics-*.jar', '/usr/share/java/zookeeper.jar']),
+    # An unknown provider.
+    ('', 'zookeeper_metrics_provider=jmx', ['zookeeper_metrics_provider', 'jmx']),
+    # The exporter reads mntr.
+    (' zookeeper_4lw_whitelist=\'["srvr", "ruok"]\'', '', ['zookeeper_4lw_whitelist', 'lacks mntr']),
+    # The role sets the provider.
+    (' zookeeper_extra_config=\'{"metricsProvider.httpPort": 7001}\'', '',
+     ['metricsProvider.httpPort', 'the role sets the metrics provider']),
+])
+def test_metrics_settings_checked_before_changes(tmp_path, hostline, extra, fragments):
+    rc, out = run_role(tmp_path, 'zka zookeeper_id=1' + hostline, extra_vars=extra)
+    assert_refused(rc, out, 'Host zka' if 'jmx' not in extra else 'zka', *fragments)
+
+
+def test_the_metrics_port_of_an_instance_clashing_with_another_instance_is_refused(tmp_path):
+    instances = ('zookeeper_instances=\'[{"id": 1, "client_port": 2181, "quorum_port": 2887, "election_port": 3887},'
+                 ' {"id": 2, "client_port": 2182, "quorum_port": 2888, "election_port": 3888, "metrics_port": 2181}]\'')
+    rc, out = run_role(tmp_path, 'zka zookeeper_address=127.0.0.1 ' + instances, extra_vars='zookeeper_allow_unsafe_ensemble=true')
+    assert_refused(rc, out, 'Host zka', 'zka/2 has metrics_port=2181', 'another instance of this host')
+
+
 def test_the_whitelist_needs_srvr(tmp_path):
     # On the host line, INI values are parsed as Python literals: a real list of valid words, without srvr.
     rc, out = run_role(tmp_path, 'zka zookeeper_id=1 zookeeper_4lw_whitelist=\'["ruok", "mntr"]\'')

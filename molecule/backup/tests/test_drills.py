@@ -13,10 +13,12 @@
 import io
 import os
 import random
+import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
+import time
 
 import pytest
 from drill import (CLIENT, HOSTS, MEMBERS, PLAYBOOKS, SHARED, acked, backup_tree, data_files, host, install_client_files,
@@ -64,6 +66,17 @@ def test_1_backup_under_load_is_consistent_verified_and_kept():
     assert 'zxid %s, %d nodes' % (m['zxid'], m['node_count']) in out
     STATE['archive'] = shutil.copy(archive, tempfile.mkdtemp(prefix='drill-first-'))
     STATE['manifest'] = m
+    # Every member's metrics say when the ensemble last had a verified backup: the marker the backup left.
+    scrape = ("import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:7000/metrics', timeout=5)"
+              ".read().decode())")
+    marked = {}
+    for h in MEMBERS:
+        assert host(h).file('/etc/zookeeper/conf_zkops/zkops-last-backup').content_string.strip() == archives[0]
+        found = re.search(r'^zkops_last_backup_timestamp_seconds ([0-9.e+]+)$',
+                          host(h).check_output('python3 -c "%s"' % scrape), re.M)
+        assert found, h
+        marked[h] = float(found.group(1))
+    assert max(marked.values()) - min(marked.values()) < 60 and abs(max(marked.values()) - time.time()) < 900, marked
     # A second backup, unverified, and retention keeps the newest one only.
     playbook(os.path.join(PLAYBOOKS, 'backup.yml'), '-e', 'zookeeper_backup_dir=%s' % BACKUPS,
              '-e', 'zookeeper_backup_keep=1', '--skip-tags', 'verify')

@@ -70,3 +70,17 @@ def test_the_plaintext_client_port_is_not_wanted_when_off_and_its_rules_are_stal
     assert rich_rule('10.9.0.0/16', 2281) in rules and not any('port="2181"' in r for r in rules)
     assert stale_rules([rich_rule('10.9.0.0/16', 2181), rich_rule('10.9.0.0/16', 2281)], rules, [me]) == \
         [rich_rule('10.9.0.0/16', 2181)]
+
+
+@given(st.lists(st.ip_addresses().map(str), max_size=4, unique=True), st.sampled_from(['none', 'exporter', 'native']),
+       st.booleans())
+def test_the_metrics_ports_are_open_to_the_metrics_sources_only_and_stale_when_off(sources, provider, metrics):
+    local = [dict(member('zk1', '10.0.0.1'), metrics=metrics, metrics_port=7000, metrics_role_port=7100)]
+    members = local + [member('zk2', '10.0.0.2')]
+    wanted = wanted_rules(local, members, [], 'zk1', sources, provider)
+    on = metrics and provider != 'none'
+    ports = ([7000] + ([7100] if provider == 'native' else [])) if on else []
+    assert [r for r in wanted if 'port="7' in r] == [rich_rule(s, p) for p in ports for s in sources]
+    # Whatever is on, rules of the metrics ports that are not wanted are the role's, and stale.
+    current = [rich_rule(s, p) for s in sources + ['192.0.2.9'] for p in (7000, 7100)]
+    assert sorted(stale_rules(current, wanted, local)) == sorted(r for r in current if r not in wanted)

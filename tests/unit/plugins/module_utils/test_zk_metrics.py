@@ -97,3 +97,60 @@ def test_a_member_that_does_not_answer_is_up_0_and_the_role_series_stay(tmp_path
     assert found['zkops_up'][2] == 0 and found['zkops_quorum'][2] == 0 and found['zkops_restart_owed'][2] == 1
     assert abs(found['zkops_last_backup_timestamp_seconds'][2] - marker.stat().st_mtime) < 1
     assert 'znode_count' not in found and 'zkops_certificate_not_after_seconds' not in found
+
+
+# --- Which metrics path a host takes (choose_provider) ---
+
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_metrics import choose_provider, provider_jar  # noqa: E402
+
+LIB = '/opt/zookeeper/apache-zookeeper-3.9.6-bin/lib'
+JAR = 'zookeeper-prometheus-metrics-3.9.6.jar'
+DEBIAN = ['/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-log4j12.jar']
+
+
+@given(st.lists(st.from_regex(r'\A[a-z][a-z0-9.-]{0,20}\.jar\Z'), max_size=30), st.booleans(),
+       st.sampled_from(['auto', 'native', 'exporter']), st.booleans())
+def test_the_path_follows_the_jar_on_the_classpath(others, with_jar, requested, enabled):
+    entries = sorted(set(others) | ({JAR} if with_jar else set()))
+    has = any(provider_jar(['%s/*' % LIB], {LIB: dict(exists=True, entries=[e])})['jar'] for e in entries)
+    out = choose_provider(requested, enabled, ['/etc/zookeeper/conf', '%s/*' % LIB],
+                          {LIB: dict(exists=True, entries=entries)}, 'zk7')
+    assert out['decided']
+    if not enabled:
+        assert out['provider'] == 'none' and out['problem'] is None
+    elif requested == 'exporter':
+        assert out['provider'] == 'exporter'
+    elif has:
+        assert out['provider'] == 'native' and out['jar'].startswith(LIB + '/zookeeper-prometheus-metrics-')
+    elif requested == 'native':
+        assert out['provider'] == 'none' and 'zk7' in out['problem'] and "zookeeper_metrics_provider='native'" in out['problem']
+    else:
+        assert out['provider'] == 'exporter'
+
+
+def test_names_that_only_look_like_the_jar_are_not_it():
+    for name in ('zookeeper-prometheus-metrics.jar', 'zookeeper-prometheus-metrics-3.9.6.jar.bak',
+                 'xzookeeper-prometheus-metrics-3.9.6.jar', 'zookeeper-prometheus-metrics-3.9.6-tests.txt'):
+        assert provider_jar(['%s/*' % LIB], {LIB: dict(exists=True, entries=[name])})['jar'] is None, name
+
+
+def test_debians_classpath_has_no_jar_and_native_is_refused_naming_it():
+    out = choose_provider('native', True, DEBIAN, {}, 'zk1')
+    assert out['provider'] == 'none' and out['decided']
+    assert 'Host zk1' in out['problem'] and '/usr/share/java/zookeeper.jar' in out['problem']
+    assert choose_provider('auto', True, DEBIAN, {})['provider'] == 'exporter'
+    assert choose_provider('auto', True, DEBIAN + ['/srv/lib/%s' % JAR], {})['provider'] == 'native'
+
+
+def test_a_tarball_not_unpacked_yet_is_decided_after_the_install():
+    for requested in ('auto', 'native'):
+        out = choose_provider(requested, True, ['%s/*' % LIB], {LIB: dict(exists=False, entries=[])})
+        assert not out['decided'] and out['problem'] is None
+    assert choose_provider('exporter', True, ['%s/*' % LIB], {})['decided']
+
+
+def test_beside_the_native_provider_the_exporter_serves_the_role_series_only(tmp_path):
+    found = _by_name(read_member(dict(host='127.0.0.1', port=1, timeout=0.5, conf_dir=str(tmp_path), role_only=True,
+                                      tls_warn_days=30)))
+    assert set(found) == {'zkops_up', 'zkops_quorum', 'zkops_restart_owed', 'zkops_tls_warn_days'}
+    assert found['zkops_tls_warn_days'][2] == 30
