@@ -6,6 +6,7 @@ random. The next plain run finishes the rollover, and the rerun changes nothing.
 
 The writer trusts both CAs and presents a certificate of the old CA until every member presents its new
 certificate, then one of the new CA (kazoo reads its files at each connection)."""
+import calendar
 import json
 import os
 import random
@@ -148,6 +149,19 @@ def test_an_interrupted_ca_rollover_is_finished_by_the_next_run_under_a_tls_writ
     assert set(server_status(address(m), 2281, 3, old_cert)['mode'] for m in MEMBERS) == {'unreachable'}
     modes = sorted(server_status(address(m), 2281, 3, either)['mode'] for m in MEMBERS)
     assert modes == ['follower', 'follower', 'leader', 'observer'], modes
+    # Each member's metrics exporter reads it over TLS (there is no plaintext port) with the member's own key store,
+    # as the role left them after the rollover: the member answers, and the certificate whose expiry it reports is
+    # the new one the member presents.
+    scrape = ("import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:7000/metrics', timeout=10)"
+              ".read().decode())")
+    for m in MEMBERS:
+        text = host(m).check_output('python3 -c "%s"' % scrape)
+        series = dict(re.findall(r'^(zkops_[a-z_]+) ([0-9.e+]+)$', text, re.M))
+        presented = server_status(address(m), 2281, 3, new_only)['certificate']['not_after']
+        expires = calendar.timegm(time.strptime(presented, '%Y-%m-%dT%H:%M:%SZ'))
+        assert series.get('zkops_up') == '1.0' and series.get('zkops_quorum') == '1.0', (m, series)
+        assert float(series['zkops_certificate_not_after_seconds']) == expires, (m, series, presented)
+        assert float(series['zkops_tls_warn_days']) == 30 and series['zkops_restart_owed'] == '0.0', (m, series)
 
 
 def test_a_server_with_a_certificate_of_the_ca_for_another_host_is_never_served():
