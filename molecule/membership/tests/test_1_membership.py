@@ -59,6 +59,8 @@ def test_5_five_shrink_to_three_removing_the_leader():
     for h in gone:
         svc = host(h).service('zookeeper')
         assert not svc.is_running and not svc.is_enabled, h
+        exporter = host(h).service('zookeeper-metrics')    # a member that left is no longer watched
+        assert not exporter.is_running and not exporter.is_enabled, h
         address = host(h).check_output("getent hosts %s | awk '{print $1}'" % h).strip() or h
         for other in members:
             rules = host(other).check_output('firewall-cmd --zone public --list-rich-rules')
