@@ -1,7 +1,8 @@
 """The native provider's zoo.cfg lines, rendered from the role's own template by ansible-playbook (the template
-lookup, with the collection's filters) and the role's defaults: written only on the native path, with the instance's metrics port; never on the exporter path or with
-metrics off. (No jar can be had here, so no server runs them; a zoo.cfg naming the provider without its jar does not
-start, which is why preflight refuses `native` without it: test_role_preflight.py.)"""
+lookup, with the collection's filters) and the role's defaults: written only on the native path, with the
+instance's metrics port; never on the exporter path or with metrics off. (No jar can be had here, so no server
+runs them; a zoo.cfg naming the provider without its jar does not start, which is why preflight refuses `native`
+without it: test_role_preflight.py.)"""
 import os
 
 import json
