@@ -232,8 +232,19 @@ def start(config):
     return registry
 
 
-def serve(config_path):   # pragma: no cover - the program's loop
-    """The program: serve the member of the JSON file ``config_path`` until stopped."""
+def _stamp(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime, st.st_size)
+
+
+def serve(config_path, poll=5.0):
+    """The program: serve the member of the JSON file ``config_path`` until it changes (the role writes a new one
+    atomically), then return, and systemd (Restart=always) starts it again with the new one. So a run of the role
+    killed between writing the configuration and restarting the exporter leaves nothing stale."""
+    stamp = _stamp(config_path)
     start(load_config(config_path))
-    while True:
-        time.sleep(3600)
+    while _stamp(config_path) == stamp:
+        time.sleep(poll)

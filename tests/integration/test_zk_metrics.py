@@ -1,5 +1,6 @@
 """The role's metrics exporter (module_utils/zk_metrics.py) against a real ZooKeeper on loopback: scraped over HTTP
 and read back with prometheus_client's own parser, the provider's series and the role's."""
+import json
 import os
 import time
 import urllib.request
@@ -62,3 +63,28 @@ def test_a_member_that_is_down_is_up_0_and_the_exporter_keeps_answering(tmp_path
         assert value(families, 'zkops_up') == 0 and value(families, 'zkops_quorum') == 0
         assert 'znode_count' not in families
         time.sleep(0.2)
+
+
+def test_the_exporter_follows_its_configuration_file(tmp_path):
+    """The program as the role installs it exits when the role writes a new configuration (atomically, a new
+    file), so that systemd starts it again with it: a run killed before the restart leaves nothing stale."""
+    import shutil
+    import subprocess
+    import sys
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+    for name in ('zk_metrics.py', 'zk_fourletter.py'):
+        shutil.copy(os.path.join(root, 'plugins', 'module_utils', name), str(tmp_path))
+    shutil.copy(os.path.join(root, 'roles', 'zookeeper', 'files', 'zkops_metrics_exporter.py'), str(tmp_path))
+    config = tmp_path / 'metrics.json'
+    config.write_text(json.dumps(dict(host='127.0.0.1', port=1, listen_address='127.0.0.1', listen_port=0)))
+    proc = subprocess.Popen([sys.executable, str(tmp_path / 'zkops_metrics_exporter.py'), str(config)])
+    try:
+        time.sleep(7)
+        assert proc.poll() is None, 'it stopped with its configuration unchanged'
+        replacement = tmp_path / 'metrics.json.new'
+        replacement.write_text(json.dumps(dict(host='127.0.0.1', port=2, listen_address='127.0.0.1', listen_port=0)))
+        os.replace(str(replacement), str(config))
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
