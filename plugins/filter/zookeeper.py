@@ -234,7 +234,8 @@ def zookeeper_preflight(values, inventory_hosts=None, host_state=None, services=
     the platform against the supported OS ``families`` and the install method); with it (zk_host_info's result),
     checks the directories and units it read. Returns dict(problems, warnings)."""
     from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_security_settings import security_problems, security_settings
-    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_settings import path_problems, platform_problems, settings_problems, unit_problems
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_settings import (
+        as_bool, exporter_unit_problems, path_problems, platform_problems, settings_problems, unit_problems)
     from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_advisories import preflight_warnings
     values = dict(values)
     if host_state is None:
@@ -250,6 +251,8 @@ def zookeeper_preflight(values, inventory_hosts=None, host_state=None, services=
     problems = path_problems(values, host_state.get('paths') or {})
     for service in services or []:
         problems.extend(unit_problems(service, (host_state.get('units') or {}).get(service)))
+        if as_bool(values.get('zookeeper_metrics', False)):
+            problems.extend(exporter_unit_problems(service, (host_state.get('units') or {}).get(service + '-metrics')))
     versions = [s.get('server_version') for s in host_state.get('servers') or []]
     return dict(problems=problems, warnings=preflight_warnings(values, versions, target=False))
 

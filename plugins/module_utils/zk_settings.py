@@ -407,6 +407,26 @@ def path_problems(values, found):
     return problems
 
 
+# The role's metrics exporter's unit says so in its description (templates/zookeeper-metrics.service.j2).
+EXPORTER_MARK = '(zkops-metrics)'
+
+
+def exporter_unit_is_ours(unit):
+    """Whether zk_host_info's entry for ``<service>-metrics`` is the role's exporter, or no unit at all."""
+    if not unit or not unit.get('fragment_path'):
+        return True
+    return unit['fragment_path'].startswith('/etc/systemd/system/') and EXPORTER_MARK in (unit.get('description') or '')
+
+
+def exporter_unit_problems(service, unit):
+    """Refuse to write the exporter's unit over one of the same name that is not the role's."""
+    if exporter_unit_is_ours(unit):
+        return []
+    return ['zookeeper_metrics=true: the unit %s-metrics.service exists (%s, "%s") and is not the role\'s metrics '
+            'exporter; the role would replace it. Set zookeeper_service_name to another name, or zookeeper_metrics to '
+            'false.' % (service, unit['fragment_path'], unit.get('description') or '')]
+
+
 def unit_problems(service, unit):
     """Refuse a unit that exists and is not ZooKeeper's: ``unit`` is zk_host_info's units[service] entry.
     The role's own unit, and one written by hand for ZooKeeper (as the tutorials do), are in

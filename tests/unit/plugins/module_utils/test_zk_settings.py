@@ -174,3 +174,19 @@ def test_a_tarball_on_the_controller_needs_its_checksum_beside_it_or_given(tmp_p
     assert platform_problems(dict(values, zookeeper_tarball_checksum='sha512:' + 'a' * 128), DEBIAN, ['Debian']) == []
     (tmp_path / (src.name + '.sha512')).write_text('a' * 128)
     assert platform_problems(values, DEBIAN, ['Debian']) == []
+
+
+def test_a_unit_named_like_the_exporter_that_is_not_the_roles_is_refused_and_never_touched():
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_settings import (
+        exporter_unit_is_ours, exporter_unit_problems)
+    ours = dict(fragment_path='/etc/systemd/system/zookeeper-metrics.service',
+                description='Prometheus metrics of Apache ZooKeeper server 7 (zkops-metrics)')
+    theirs = dict(fragment_path='/etc/systemd/system/zookeeper-metrics.service',
+                  description='JMX exporter for ZooKeeper')
+    packaged = dict(ours, fragment_path='/lib/systemd/system/zookeeper-metrics.service')
+    assert exporter_unit_is_ours(None) and exporter_unit_is_ours(dict(fragment_path=None)) and exporter_unit_is_ours(ours)
+    assert exporter_unit_problems('zookeeper', ours) == []
+    for unit in (theirs, packaged):
+        assert not exporter_unit_is_ours(unit)
+        problem, = exporter_unit_problems('zookeeper', unit)
+        assert 'zookeeper_metrics=true' in problem and unit['fragment_path'] in problem and unit['description'] in problem
