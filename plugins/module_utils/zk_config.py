@@ -19,6 +19,8 @@ __metaclass__ = type
 import hashlib
 import re
 
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_endpoint import canonical, endpoint
+
 ROLES = ('participant', 'observer')
 # Keys ZooKeeper moves out of, or rewrites in, the static file.
 ZK_OWNED_KEYS = ('dynamicConfigFile',)
@@ -79,28 +81,24 @@ def parse_server(key, value):
         raise ConfigError('%s=%s: expected address:quorum_port:election_port[:role]' % (what, value))
     if role not in ROLES:
         raise ConfigError('%s=%s: role %r is not participant or observer' % (what, value, role))
-    server = dict(id=sid, address=fields[0].strip(), quorum_port=_port(fields[1], what),
+    # An IP literal in one spelling (zk_endpoint.canonical): ZooKeeper may write an IPv6 address it was given
+    # compressed (fd00::7) out in full (fd00:0:0:0:0:0:0:7) in its dynamic configuration.
+    server = dict(id=sid, address=canonical(fields[0].strip()), quorum_port=_port(fields[1], what),
                   election_port=_port(fields[2], what), role=role,
                   client_address=None, client_port=None)
     if sep and client.strip():
         caddr, cport = _split_host_port(client, what)
-        server['client_address'] = caddr
+        server['client_address'] = canonical(caddr) if caddr is not None else None
         server['client_port'] = _port(cport, what)
     return server
 
 
 def format_server(server):
     """The server line ZooKeeper itself writes for ``server`` (a dict as from parse_server)."""
-    address = server['address']
-    if ':' in address:
-        address = '[%s]' % address
-    line = 'server.%d=%s:%d:%d:%s' % (int(server['id']), address, int(server['quorum_port']),
-                                      int(server['election_port']), server.get('role') or 'participant')
+    line = 'server.%d=%s:%d:%s' % (int(server['id']), endpoint(server['address'], server['quorum_port']),
+                                   int(server['election_port']), server.get('role') or 'participant')
     if server.get('client_port'):
-        caddr = server.get('client_address') or '0.0.0.0'
-        if ':' in caddr:
-            caddr = '[%s]' % caddr
-        line += ';%s:%d' % (caddr, int(server['client_port']))
+        line += ';' + endpoint(server.get('client_address') or '0.0.0.0', server['client_port'])
     return line
 
 

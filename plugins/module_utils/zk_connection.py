@@ -18,6 +18,7 @@ import traceback
 from contextlib import contextmanager
 
 from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_endpoint import endpoint, split_endpoint
 
 KAZOO_IMPORT_ERROR = None
 try:
@@ -92,31 +93,12 @@ def split_hosts(hosts):
         entry = entry.strip()
         if not entry:
             raise ValueError("hosts '%s' has an empty entry" % hosts)
-        if entry.startswith('['):
-            host, close, rest = entry[1:].partition(']')
-            if not close or (rest and not rest.startswith(':')):
-                raise ValueError("hosts entry '%s' is not [IPv6]:port" % entry)
-            port = rest[1:]
-        elif entry.count(':') == 1:
-            host, port = entry.split(':')
-            if port == '':
-                raise ValueError("hosts entry '%s' has an empty port; write host:port, or the host alone for %d"
-                                 % (entry, DEFAULT_PORT))
-        elif ':' in entry:
-            raise ValueError("hosts entry '%s' looks like an IPv6 address: write it in brackets, as [%s]:2181"
-                             % (entry, entry))
-        else:
-            host, port = entry, ''
-        if not host:
-            raise ValueError("hosts entry '%s' has no host name" % entry)
         try:
-            port = int(port) if port != '' else DEFAULT_PORT
-        except ValueError:
-            raise ValueError("hosts entry '%s' has a port that is not a number" % entry)
-        if not 0 < port < 65536:
-            raise ValueError("hosts entry '%s' has a port out of range 1-65535" % entry)
+            host, port = split_endpoint(entry, DEFAULT_PORT)
+        except ValueError as e:
+            raise ValueError('hosts entry %s' % e)
         if (host.lower(), port) in [(h.lower(), p) for h, p in result]:
-            raise ValueError("hosts '%s' lists %s:%d twice" % (hosts, host, port))
+            raise ValueError("hosts '%s' lists %s twice" % (hosts, endpoint(host, port)))
         result.append((host, port))
     return result
 

@@ -13,6 +13,7 @@ __metaclass__ = type
 import re
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, boolean
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_endpoint import canonical, endpoint, is_ipv6
 
 _IP = re.compile(r'^[0-9.]+$')
 
@@ -60,10 +61,10 @@ def build_members(hosts, hostvars, defaults=None):
     out = []
     for host in hosts:
         hv = hostvars[host]
-        address = str(_get(hv, 'zookeeper_address', host))
+        address = canonical(_get(hv, 'zookeeper_address', host))
         source = _get(hv, 'zookeeper_firewall_source')
         if source is None:
-            if _IP.match(address) or ':' in address:
+            if _IP.match(address) or is_ipv6(address):
                 source = address
             else:
                 facts = _get(hv, 'ansible_facts', {}) or {}
@@ -88,10 +89,11 @@ def build_members(hosts, hostvars, defaults=None):
             name = ('%s/%s' % (host, sid)) if multi else host
             conf_dir = defaults['conf_dir'] + sub
             data_dir = defaults['data_dir'] + sub
-            local_plain = '%s:%d' % (bind or '127.0.0.1', cport)
-            secure_client = '%s:%d' % (address, secure_port) if secure_port else None
+            local_host = bind or '127.0.0.1'
+            local_plain = endpoint(local_host, cport)
+            secure_client = endpoint(address, secure_port) if secure_port else None
             client = local_plain if plaintext else secure_client
-            remote_client = '%s:%d' % (address, cport if plaintext else secure_port)
+            remote_client = endpoint(address, cport if plaintext else secure_port)
             out.append(dict(
                 host=host,
                 name=name,
@@ -106,9 +108,14 @@ def build_members(hosts, hostvars, defaults=None):
                 client_ports=([cport] if plaintext else []) + ([secure_port] if secure_port else []),
                 client=client,
                 remote_client=remote_client,
-                remote_secure_client='%s:%d' % (address, secure_port) if secure_port else None,
+                remote_secure_client=endpoint(address, secure_port) if secure_port else None,
                 line_client_address=bind or '0.0.0.0',
-                endpoint='%s:%d' % (address, qport),
+                endpoint=endpoint(address, qport),
+                # The wildcard the role's own listeners (the metrics exporter) bind: IPv6's, which takes IPv4 too,
+                # where the member is addressed by an IPv6 literal.
+                listen_any='::' if is_ipv6(address) else '0.0.0.0',
+                # Where the role's own checks on the member itself reach its plaintext client port.
+                local_host=local_host,
                 firewall_source=str(source),
                 service=('%s-%s' % (service, sid)) if multi else service,
                 # The metrics ports (the exporter's or the native provider's, and the role's series beside the
@@ -339,8 +346,8 @@ def inventory_hosts(servers, hostvars, all_hosts, defaults):
         found = None
         for host in all_hosts:
             hv = hostvars[host]
-            names = (str(_get(hv, 'zookeeper_address', host)), str(_get(hv, 'ansible_host', host)), host)
-            if server['address'] in names:
+            names = [canonical(name) for name in (_get(hv, 'zookeeper_address', host), _get(hv, 'ansible_host', host), host)]
+            if canonical(server['address']) in names:
                 found = host
                 break
         service = defaults['service_name']

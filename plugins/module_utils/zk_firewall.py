@@ -23,8 +23,19 @@ def invalid_sources(sources):
     return bad
 
 
+def _source(source):
+    """(family, source) with an IP literal or CIDR range in its compressed, lower-case form, as firewalld lists it."""
+    text = str(source).strip()
+    try:
+        value = ipaddress.ip_interface(text)
+    except ValueError:
+        return ('ipv6' if ':' in text else 'ipv4'), text
+    shown = value.with_prefixlen if '/' in text else value.ip.compressed
+    return 'ipv%d' % value.version, shown
+
+
 def rich_rule(source, port):
-    family = 'ipv6' if ':' in source else 'ipv4'
+    family, source = _source(source)
     return 'rule family="%s" source address="%s" port port="%d" protocol="tcp" accept' % (family, source, int(port))
 
 

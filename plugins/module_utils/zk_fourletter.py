@@ -16,6 +16,11 @@ import socket
 import ssl
 import time
 
+try:
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_endpoint import endpoint
+except ImportError:  # installed on a member as a plain program (the metrics exporter), beside zk_endpoint.py
+    from zk_endpoint import endpoint  # pylint: disable=import-error
+
 NOT_SERVING = 'This ZooKeeper instance is not currently serving requests'
 SERVING_MODES = ('leader', 'follower', 'observer', 'standalone')
 PARTICIPANT_MODES = ('leader', 'follower')
@@ -131,7 +136,7 @@ def server_status(host, port, timeout, tls_context=None, peer=None):
 
     Over TLS, ``certificate`` is what the server presented (peer_certificate); otherwise None. ``peer`` (a dict,
     when given) also receives ``der``, the certificate's DER bytes, even when the server then refuses to answer."""
-    server = '%s:%d' % (host if ':' not in host else '[%s]' % host, port)
+    server = endpoint(host, port)
     peer = {} if peer is None else peer
     try:
         text = send_command(host, port, 'srvr', timeout, tls_context, peer)

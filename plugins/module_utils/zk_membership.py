@@ -28,6 +28,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import format_server, render_dynamic
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_endpoint import canonical, endpoint
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_reconfig_plan import plan_change
 
 SERVING = ('leader', 'follower', 'observer', 'standalone')
@@ -132,11 +133,11 @@ def _plan_live(members, infos, live, params, plan, errors):
     by_id = dict((int(m['id']), m) for m in members)
     for sid, server in sorted(live_servers.items()):
         m = by_id.get(sid)
-        if m and (m['address'], int(m['quorum_port'])) != (server['address'], int(server['quorum_port'])) \
+        if m and (canonical(m['address']), int(m['quorum_port'])) != (canonical(server['address']), int(server['quorum_port'])) \
                 and not infos.get(m['name'], {}).get('has_data'):
-            errors.append('id %d belongs to %s:%d in the live ensemble, but the inventory gives it to %s. A new server '
+            errors.append('id %d belongs to %s in the live ensemble, but the inventory gives it to %s. A new server '
                           'needs a new id: remove id %d and add the new host with an unused id.'
-                          % (sid, server['address'], int(server['quorum_port']), m['name'], sid))
+                          % (sid, endpoint(server['address'], server['quorum_port']), m['name'], sid))
     # The live servers; static lines have no client ports: as the inventory gives them.
     current = []
     for sid, server in sorted(live_servers.items()):

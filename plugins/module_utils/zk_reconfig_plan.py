@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_config import format_server
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_endpoint import canonical, endpoint as format_endpoint
 
 
 def voters(servers):
@@ -28,7 +29,7 @@ def validate_members(members):
         if sid in seen_ids:
             errors.append('members: id %d is given more than once' % sid)
         seen_ids.add(sid)
-        endpoint = '%s:%d' % (m['address'], int(m['quorum_port']))
+        endpoint = format_endpoint(canonical(m['address']), m['quorum_port'])
         if endpoint in seen_endpoints:
             errors.append('members: ids %d and %d share the quorum endpoint %s'
                           % (seen_endpoints[endpoint], sid, endpoint))

@@ -18,6 +18,7 @@ import os
 import posixpath
 import re
 
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_endpoint import address_problem
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_firewall import invalid_sources
 
 # Directories a typo must never hand over to the service user: the system's own, and their usual parents.
@@ -209,11 +210,16 @@ def settings_problems(values, inventory_hosts=None):
     if 'zookeeper_id' in values and not values.get('zookeeper_instances'):
         _check_int(problems, values, 'zookeeper_id', 1, 255, 'a whole number from 1 to 255, unique in the ensemble')
     _check_choice(problems, values, 'zookeeper_role', ('participant', 'observer'))
-    if 'zookeeper_address' in values and not is_address(values['zookeeper_address']):
-        problems.append('zookeeper_address=%s: a host name or an IP address.' % _show(values['zookeeper_address']))
+    if 'zookeeper_address' in values:
+        why = address_problem(values['zookeeper_address'])
+        if why or not is_address(values['zookeeper_address']):
+            problems.append('zookeeper_address=%s: %s.' % (_show(values['zookeeper_address']),
+                                                            why or 'a host name or an IP address'))
     for name in ('zookeeper_client_port_address', 'zookeeper_admin_server_address'):
-        if values.get(name) not in (None, '') and not is_address(values[name]):
-            problems.append('%s=%s: empty, a host name or an IP address.' % (name, _show(values[name])))
+        if values.get(name) not in (None, ''):
+            why = address_problem(values[name])
+            if why or not is_address(values[name]):
+                problems.append('%s=%s: empty, or %s.' % (name, _show(values[name]), why or 'a host name or an IP address'))
     ports = {}
     for name in PORT_VARS:
         ports[name] = _check_int(problems, values, name, 1, 65535)

@@ -191,6 +191,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection impo
     zk_common_argument_spec,
     zk_connect,
 )
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_endpoint import endpoint
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import server_status
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_reconfig_plan import plan_change
 
@@ -275,7 +276,7 @@ def joiners_not_serving(members, current_ids, timeout, tls_context=None):
             continue
         status = server_status(m['address'], port, timeout, context)
         if status['mode'] not in LEARNER_MODES:
-            missing.append('%d (%s:%d: %s)' % (m['id'], m['address'], port, status['mode']))
+            missing.append('%d (%s: %s)' % (m['id'], endpoint(m['address'], port), status['mode']))
     return missing
 
 

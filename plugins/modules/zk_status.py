@@ -252,6 +252,7 @@ from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_connection impo
     split_hosts,
     zk_common_argument_spec,
 )
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_endpoint import endpoint
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_host_state import parse_show, unit_down
 from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_fourletter import (
     FourLetterWordNotAllowed,
@@ -272,7 +273,7 @@ def poll(hosts, per_server_timeout, tls_context, observers, want_sync):
             servers[index] = server_status(host, port, per_server_timeout, tls_context)
         except FourLetterWordNotAllowed as e:
             errors.append(e)
-            servers[index] = dict(server='%s:%d' % (host, port), mode='unreachable', message=str(e))
+            servers[index] = dict(server=endpoint(host, port), mode='unreachable', message=str(e))
 
     threads = [threading.Thread(target=ask, args=(i, h, p)) for i, (h, p) in enumerate(hosts)]
     for t in threads:
@@ -284,7 +285,7 @@ def poll(hosts, per_server_timeout, tls_context, observers, want_sync):
         raise errors[0]
     for i, (h, p) in enumerate(hosts):
         if servers[i] is None:
-            servers[i] = dict(server='%s:%d' % (h, p), mode='unreachable', message='no answer in time')
+            servers[i] = dict(server=endpoint(h, p), mode='unreachable', message='no answer in time')
     sync = None
     leaders = [i for i, s in enumerate(servers) if s['mode'] == 'leader']
     if want_sync and len(leaders) == 1:
@@ -322,7 +323,7 @@ def failed_units(module, units, before):
 
 
 def normalise(entries):
-    return ['%s:%d' % (h if ':' not in h else '[%s]' % h, p) for h, p in split_hosts(','.join(entries))] if entries else []
+    return [endpoint(h, p) for h, p in split_hosts(','.join(entries))] if entries else []
 
 
 def main():

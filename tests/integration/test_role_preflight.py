@@ -177,6 +177,9 @@ def test_pseudo_cluster_passes_preflight(tmp_path):
     # INI group variables are strings: a list written as text is refused, not joined letter by letter.
     ('zookeeper_4lw_whitelist=\'["ruok"]\'', ['zookeeper_4lw_whitelist', 'a list of four-letter words']),
     ('zookeeper_client_port=70000', ['zookeeper_client_port=70000', 'from 1 to 65535']),
+    # IPv6: a zone index names one host's interface; brackets are the role's to add.
+    ('zookeeper_address=fe80::1%eth0', ["zookeeper_address='fe80::1%eth0'", 'zone index']),
+    ('zookeeper_address=[fd00::2]', ["zookeeper_address='[fd00::2]'", 'without brackets']),
     ('zookeeper_client_tls=true\nzookeeper_tls_lab_ca=true\nzookeeper_secure_client_port=0',
      ['zookeeper_secure_client_port=0', 'from 1 to 65535']),
 ])

@@ -1,5 +1,7 @@
 """What every scenario proves on its real containers."""
+import ipaddress
 import re
+import shlex
 
 import pytest
 from conftest import CLIENTS, MEMBERS, get_host, wait_until, zkcli
@@ -56,7 +58,16 @@ def test_zoo_cfg_and_dynamic_server_lines(host, members):
     lines = host.file(dynamic[0]).content_string.splitlines()
     for name, hv in members.items():
         role = 'observer' if hv.get('zookeeper_role') == 'observer' else 'participant'
-        assert 'server.%d=%s:2888:3888:%s;0.0.0.0:2181' % (hv['zookeeper_id'], name, role) in lines
+        assert 'server.%d=%s:2888:3888:%s;0.0.0.0:2181' % (hv['zookeeper_id'], written(hv, name), role) in lines
+
+
+def written(hv, name):
+    """A member's address as its server line has it: an IPv6 literal compressed, in lower case, in brackets."""
+    address = hv.get('zookeeper_address', name)
+    try:
+        return '[%s]' % ipaddress.IPv6Address(address).compressed
+    except ValueError:
+        return address
 
 
 def test_zkserver_status_uses_role_config(host):
@@ -90,8 +101,12 @@ def test_znode_replicates_to_every_member(host, members, znode_path):
 
 
 def _connect(client, target, port):
-    code = "import socket, sys; s = socket.socket(); s.settimeout(3); sys.exit(s.connect_ex((%r, %d)))" % (target, port)
-    return get_host(client).run('python3 -c "%s"' % code).rc == 0
+    """Whether ``client`` reaches ``target`` (a member's name) on ``port``, at the member's zookeeper_address when it
+    has one (an IPv6 literal in the default scenario), so that the firewall's rules of that family are tried."""
+    target = get_host(target).ansible.get_variables().get('zookeeper_address', target)
+    code = ("import socket, sys\ntry:\n    socket.create_connection((%r, %d), timeout=3).close()\nexcept OSError:\n"
+            "    sys.exit(1)" % (target, port))
+    return get_host(client).run('python3 -c %s' % shlex.quote(code)).rc == 0
 
 
 @pytest.mark.skipif(not CLIENTS or len(MEMBERS) < 2, reason='needs a non-member client and an ensemble')

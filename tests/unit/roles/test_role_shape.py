@@ -59,3 +59,24 @@ def _expressions(node):
 def test_no_jinja_expression_in_a_task_is_longer_than_150_characters(path):
     long = [e for e in _expressions(_load(path)) if len(e) > 150]
     assert not long, long
+
+
+ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
+# An address joined to a port by hand: '%s:%d' in Python, ~ ':' ~ or }}:{{ in Jinja. Only zk_endpoint.endpoint
+# writes host:port (an IPv6 literal in brackets).
+_JOINED = re.compile(r"""['"]%s:%d['"]|['"]%s:%s['"]\s*%\s*\((?:[^)]*(?:host|addr|server))|~\s*['"]:['"]\s*~|\}\}:\{\{""")
+
+
+def _code_files():
+    for top in ('plugins', 'roles', 'playbooks'):
+        for d, _dirs, files in os.walk(os.path.join(ROOT, top)):
+            for name in sorted(files):
+                if name.endswith(('.py', '.yml', '.j2')) and name != 'zk_endpoint.py':
+                    yield os.path.relpath(os.path.join(d, name), ROOT)
+
+
+@pytest.mark.parametrize('path', list(_code_files()))
+def test_no_address_is_joined_to_a_port_outside_the_endpoint_helper(path):
+    with open(os.path.join(ROOT, path)) as f:
+        found = [line.strip() for line in f if _JOINED.search(line)]
+    assert not found, 'write host:port with zk_endpoint.endpoint (brackets for IPv6): %s' % found
