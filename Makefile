@@ -78,6 +78,7 @@ bench: bootstrap docker fixtures
 	python tests/bench/bench_backup.py
 	python tests/bench/bench_first_converge.py
 	python tests/bench/bench_metrics.py
+	python tests/bench/bench_fleet.py
 
 clean:
 	rm -rf .cache tests/output

@@ -38,6 +38,11 @@ def zookeeper_member_problems(members, host, group, instances_given=False, allow
                            boolean(client_tls, strict=False), boolean(group_known, strict=False))
 
 
+def zookeeper_fleet_problems(host, play_hosts, hostvars, groups, defaults=None):
+    from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import fleet_problems
+    return fleet_problems(host, list(play_hosts), hostvars, dict(groups), defaults)
+
+
 def zookeeper_restarts(data, what, *args, **kwargs):
     """Everything about restarts, one filter (module_utils/zk_ensemble_model.py):
 
@@ -270,6 +275,7 @@ class FilterModule(object):
             zookeeper_quorum_switch=zookeeper_quorum_switch,
             zookeeper_quorum_config=zookeeper_quorum_config,
             zookeeper_subject_alt_names=zookeeper_subject_alt_names,
+            zookeeper_fleet_problems=zookeeper_fleet_problems,
             zookeeper_certificate_problems=zookeeper_certificate_problems,
             zookeeper_tls_rollover=zookeeper_tls_rollover,
             zookeeper_rich_rules=zookeeper_rich_rules,

@@ -406,3 +406,60 @@ def changed_instances(registered, loop_var='__zookeeper_instance'):
             if changed and name is not None and name not in names:
                 names.append(name)
     return names
+
+
+def _ports(member):
+    keys = ('client_port', 'quorum_port', 'election_port', 'secure_client_port')
+    ports = set(member[k] for k in keys if member.get(k))
+    if member.get('metrics'):
+        ports.update(p for p in (member.get('metrics_port'), member.get('metrics_role_port')) if isinstance(p, int))
+    return ports
+
+
+def fleet_problems(host, play_hosts, hostvars, groups, defaults=None):
+    """What is wrong with several ensembles in one play, seen from ``host``. Each play host names its ensemble by
+    ``zookeeper_ensemble_group`` (default ``zookeeper``).
+
+    - ``host`` is in the groups of two ensembles of the play: refused, naming both groups (it would be configured,
+      restarted and backed up twice, as a member of each);
+    - a host of another ensemble is the same machine (same ``ansible_host``, or the same name) and shares a port with
+      this host's instances (client, quorum, election, TLS client or metrics ports): refused, naming both;
+    - with the lab CA, hosts of the play use different lab CA directories or generations: refused (the play makes
+      one lab CA, from its first host's settings).
+    Returns a list of messages."""
+    problems = []
+    hv = hostvars[host]
+    ensembles = list(dict.fromkeys(str(_get(hostvars[h], 'zookeeper_ensemble_group', 'zookeeper')) for h in play_hosts))
+    mine = str(_get(hv, 'zookeeper_ensemble_group', 'zookeeper'))
+    member_of = [g for g in ensembles if host in (groups.get(g) or [])]
+    if len(member_of) > 1:
+        problems.append("this host is a member of %s, the groups of %d ensembles of this play "
+                        "(zookeeper_ensemble_group): a host belongs to one ensemble."
+                        % (' and '.join("'%s'" % g for g in member_of), len(member_of)))
+    machine = str(_get(hv, 'ansible_host', host))
+    others = [h for h in play_hosts if h != host
+              and str(_get(hostvars[h], 'zookeeper_ensemble_group', 'zookeeper')) != mine
+              and str(_get(hostvars[h], 'ansible_host', h)) == machine]
+    if others:
+        own = set()
+        for m in build_members([host], hostvars, defaults):
+            own |= _ports(m)
+        for other in others:
+            shared = own & set().union(*[_ports(m) for m in build_members([other], hostvars, defaults)])
+            if shared:
+                problems.append("this host and %s (ensemble '%s') are the same machine (%s) and both use port(s) %s: "
+                                "give the instances of one ensemble other ports (zookeeper_client_port, "
+                                "zookeeper_quorum_port, zookeeper_election_port, zookeeper_metrics_port, "
+                                "zookeeper_metrics_role_port, or zookeeper_instances)." % (other, _get(hostvars[other], 'zookeeper_ensemble_group',
+                                                                       'zookeeper'), machine,
+                                                             ', '.join(str(p) for p in sorted(shared))))
+    if boolean(_get(hv, 'zookeeper_tls_lab_ca', False), strict=False):
+        def lab(h):
+            return (_get(hostvars[h], 'zookeeper_tls_lab_ca_dir'), str(_get(hostvars[h], 'zookeeper_tls_lab_ca_generation', 1)))
+        with_lab = [h for h in play_hosts if boolean(_get(hostvars[h], 'zookeeper_tls_lab_ca', False), strict=False)]
+        differ = [h for h in with_lab if lab(h) != lab(host)]
+        if differ:
+            problems.append("zookeeper_tls_lab_ca_dir=%s (generation %s) differs from that of %s: one play makes one "
+                            "lab CA; give every ensemble of the play the same lab CA directory and generation, or run "
+                            "them in separate plays." % (lab(host)[0], lab(host)[1], ', '.join(differ)))
+    return problems

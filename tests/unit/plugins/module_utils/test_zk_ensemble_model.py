@@ -204,3 +204,48 @@ def test_client_tls_and_plaintext_are_read_as_ansible_reads_booleans(tls, plaint
     assert member['secure_client_port'] == 2281 and member['plaintext'] is expected
     off, = build_members(['a'], dict(a=dict(hv['a'], zookeeper_client_tls='no')), dict(DEFAULTS, secure_client_port=2281))
     assert off['secure_client_port'] == 0 and off['plaintext'] is True
+
+
+# Several ensembles in one play (fleet_problems).
+from hypothesis import given, strategies as st  # noqa: E402
+from ansible_collections.zkops.zookeeper.plugins.module_utils.zk_ensemble_model import fleet_problems  # noqa: E402
+
+
+@given(st.lists(st.sets(st.sampled_from(['zk_a', 'zk_b', 'zk_c']), min_size=1, max_size=3), min_size=1, max_size=6))
+def test_a_host_in_two_ensembles_of_the_play_is_refused_naming_both(memberships):
+    hosts = ['h%d' % i for i in range(len(memberships))]
+    groups = dict((g, [h for h, gs in zip(hosts, memberships) if g in gs]) for g in ('zk_a', 'zk_b', 'zk_c'))
+    hostvars = dict((h, dict(zookeeper_ensemble_group=sorted(gs)[0], zookeeper_id=1, zookeeper_address='10.0.0.%d' % i))
+                    for i, (h, gs) in enumerate(zip(hosts, memberships)))
+    named = set(hv['zookeeper_ensemble_group'] for hv in hostvars.values())
+    for h, gs in zip(hosts, memberships):
+        problems = fleet_problems(h, hosts, hostvars, groups)
+        twice = sorted(g for g in gs if g in named)
+        assert bool(problems) == (len(twice) > 1), (h, gs, named, problems)
+        if len(twice) > 1:
+            assert all("'%s'" % g in problems[0] for g in twice)
+
+
+def test_two_ensembles_on_one_machine_are_refused_only_where_their_ports_meet():
+    groups = dict(zk_a=['a1'], zk_b=['b1'])
+    hostvars = dict(a1=dict(zookeeper_ensemble_group='zk_a', ansible_host='10.1.1.1', zookeeper_id=1),
+                    b1=dict(zookeeper_ensemble_group='zk_b', ansible_host='10.1.1.1', zookeeper_id=1))
+    problems = fleet_problems('a1', ['a1', 'b1'], hostvars, groups)
+    assert len(problems) == 1 and 'b1' in problems[0] and '2181' in problems[0] and '10.1.1.1' in problems[0]
+    hostvars['b1'].update(zookeeper_client_port=2191, zookeeper_quorum_port=2898, zookeeper_election_port=3898,
+                          zookeeper_metrics_port=7010, zookeeper_metrics_role_port=7110)
+    assert fleet_problems('a1', ['a1', 'b1'], hostvars, groups) == []
+    hostvars['b1']['zookeeper_metrics_port'] = 7000
+    assert '7000' in fleet_problems('a1', ['a1', 'b1'], hostvars, groups)[0]
+    # Other machines never clash.
+    hostvars['b1']['ansible_host'] = '10.1.1.2'
+    assert fleet_problems('a1', ['a1', 'b1'], hostvars, groups) == []
+
+
+def test_one_lab_ca_per_play():
+    groups = dict(zk_a=['a1'], zk_b=['b1'])
+    hostvars = dict(a1=dict(zookeeper_ensemble_group='zk_a', zookeeper_tls_lab_ca=True, zookeeper_tls_lab_ca_dir='/x'),
+                    b1=dict(zookeeper_ensemble_group='zk_b', zookeeper_tls_lab_ca=True, zookeeper_tls_lab_ca_dir='/y'))
+    assert 'zookeeper_tls_lab_ca_dir=/x' in fleet_problems('a1', ['a1', 'b1'], hostvars, groups)[0]
+    hostvars['b1']['zookeeper_tls_lab_ca_dir'] = '/x'
+    assert fleet_problems('a1', ['a1', 'b1'], hostvars, groups) == []

@@ -227,7 +227,7 @@ def _names(path):
 
 def test_a_round_writes_its_stage_before_anything_restarts():
     names = _names('apply/restart.yml')
-    first_restart = next(i for i, n in enumerate(names) if n.startswith('Restart | Rolling restart'))
+    first_restart = next(i for i, n in enumerate(names) if n.startswith('Restart | Restart one member at a time'))
     for write in ('TLS rollover | The files of stage', 'Quorum switch | zoo.cfg at the step', 'Quorum switch | The restart is owed',
                   'Restart | The restart is owed'):
         assert next(i for i, n in enumerate(names) if n.startswith(write)) < first_restart, write
