@@ -72,7 +72,7 @@ def split_endpoint(text, default_port=None):
     else:
         host, port = text, ''
     if not host:
-        raise ValueError("'%s' has no host" % text)
+        raise ValueError("'%s' has no host name" % text)
     if port == '':
         return host, default_port
     try:

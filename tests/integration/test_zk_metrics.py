@@ -72,7 +72,7 @@ def test_the_exporter_follows_its_configuration_file(tmp_path):
     import subprocess
     import sys
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-    for name in ('zk_metrics.py', 'zk_fourletter.py'):
+    for name in ('zk_metrics.py', 'zk_fourletter.py', 'zk_endpoint.py'):
         shutil.copy(os.path.join(root, 'plugins', 'module_utils', name), str(tmp_path))
     shutil.copy(os.path.join(root, 'roles', 'zookeeper', 'files', 'zkops_metrics_exporter.py'), str(tmp_path))
     config = tmp_path / 'metrics.json'

@@ -63,7 +63,8 @@ def run(playbook, extra=None, grow=False, expect_rc=0):
     cfg = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'ansible.cfg')
     if os.path.exists(cfg):
         env['ANSIBLE_CONFIG'] = cfg
-    proc = subprocess.run(args + [playbook], env=env, capture_output=True, text=True, timeout=1200, check=False)
+    proc = subprocess.run(args + ['-e', 'ansible_become=false', playbook], env=env, capture_output=True, text=True,
+                          timeout=1200, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == expect_rc, out[-8000:]
     recap = re.finditer(r'^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)', out, re.M)

@@ -113,7 +113,7 @@ def test_addresses_no_member_could_reach_are_refused(bad, why):
     ('zk1:99999', 'out of range'),
     ('zk1:+1', 'out of range'),
     ('zk1:abc', 'not a number'),
-    (':2181', 'no host'),
+    (':2181', 'no host name'),
 ])
 def test_malformed_endpoints_are_refused_naming_the_text(text, why):
     with pytest.raises(ValueError, match=re.escape(why)) as e:
