@@ -447,12 +447,12 @@ def fleet_problems(host, play_hosts, hostvars, groups, defaults=None):
         for other in others:
             shared = own & set().union(*[_ports(m) for m in build_members([other], hostvars, defaults)])
             if shared:
+                group = _get(hostvars[other], 'zookeeper_ensemble_group', 'zookeeper')
+                ports = ', '.join(str(p) for p in sorted(shared))
                 problems.append("this host and %s (ensemble '%s') are the same machine (%s) and both use port(s) %s: "
                                 "give the instances of one ensemble other ports (zookeeper_client_port, "
                                 "zookeeper_quorum_port, zookeeper_election_port, zookeeper_metrics_port, "
-                                "zookeeper_metrics_role_port, or zookeeper_instances)." % (other, _get(hostvars[other], 'zookeeper_ensemble_group',
-                                                                       'zookeeper'), machine,
-                                                             ', '.join(str(p) for p in sorted(shared))))
+                                "zookeeper_metrics_role_port, or zookeeper_instances)." % (other, group, machine, ports))
     if boolean(_get(hv, 'zookeeper_tls_lab_ca', False), strict=False):
         def lab(h):
             return (_get(hostvars[h], 'zookeeper_tls_lab_ca_dir'), str(_get(hostvars[h], 'zookeeper_tls_lab_ca_generation', 1)))

@@ -213,8 +213,8 @@ def settings_problems(values, inventory_hosts=None):
     if 'zookeeper_address' in values:
         why = address_problem(values['zookeeper_address'])
         if why or not is_address(values['zookeeper_address']):
-            problems.append('zookeeper_address=%s: %s.' % (_show(values['zookeeper_address']),
-                                                            why or 'a host name or an IP address'))
+            shown = _show(values['zookeeper_address'])
+            problems.append('zookeeper_address=%s: %s.' % (shown, why or 'a host name or an IP address'))
     for name in ('zookeeper_client_port_address', 'zookeeper_admin_server_address'):
         if values.get(name) not in (None, ''):
             why = address_problem(values[name])

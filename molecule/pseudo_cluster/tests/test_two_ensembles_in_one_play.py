@@ -172,7 +172,7 @@ def test_the_ensembles_are_two_with_the_same_ids():
 def test_a_change_restarts_both_one_member_at_a_time_under_writers():
     before = dict((h, main_pids(h)) for h in ENSEMBLES.values())
     with Watch() as watch:
-        _, recap = run(extra=dict(zookeeper_extra_config=dict(maxSessionTimeout=50000)))
+        _out, recap = run(extra=dict(zookeeper_extra_config=dict(maxSessionTimeout=50000)))
         time.sleep(2)
     for group, host in ENSEMBLES.items():
         assert recap[host][0] > 0 and recap[host][1] == 0, recap
@@ -204,31 +204,31 @@ def test_a_broken_ensemble_stops_alone_and_keeps_its_quorum_while_the_other_fini
     # Repaired, the next run finishes zk_a and leaves zk_b alone.
     fixed = {'zk-pseudo': dict(zookeeper_extra_config=dict(maxSessionTimeout=50000)),
              'zk-pseudo-b': dict(zookeeper_extra_config=dict(maxSessionTimeout=60000))}
-    _, recap = run(host_vars=fixed)
+    _out, recap = run(host_vars=fixed)
     assert recap['zk-pseudo'][0] > 0 and recap['zk-pseudo-b'][0] == 0, recap
     assert sorted(str(srvr_mode(ip_a, p)) for p in PORTS) == ['follower', 'follower', 'leader']
 
 
 def test_status_prints_one_table_per_ensemble_and_backup_one_archive_each():
-    out, _ = run(os.path.join(ROOT, 'playbooks', 'status.yml'), extra=dict(zookeeper_ensembles='zookeeper'))
+    out, _recap = run(os.path.join(ROOT, 'playbooks', 'status.yml'), extra=dict(zookeeper_ensembles='zookeeper'))
     assert out.count('quorum, leader 127.0.0.1:218') == 2, out[-6000:]
     folder = os.path.join(WORK, 'backups')
-    out, _ = run(os.path.join(ROOT, 'playbooks', 'backup.yml'),
-                 extra=dict(zookeeper_ensembles='zookeeper', zookeeper_backup_dir=folder))
+    out, _recap = run(os.path.join(ROOT, 'playbooks', 'backup.yml'),
+                      extra=dict(zookeeper_ensembles='zookeeper', zookeeper_backup_dir=folder))
     archives = sorted(os.listdir(folder))
     assert [a.split('-')[0] for a in archives if a.endswith('.tar.gz')] == ['zk_a', 'zk_b'], archives
 
 
 def test_a_restore_that_names_no_ensemble_is_refused_with_several_in_play():
-    out, _ = run(os.path.join(ROOT, 'playbooks', 'restore.yml'),
-                 extra=dict(zookeeper_restore_archive='/nonexistent.tar.gz'), expect_rc=2)
+    out, _recap = run(os.path.join(ROOT, 'playbooks', 'restore.yml'),
+                      extra=dict(zookeeper_restore_archive='/nonexistent.tar.gz'), expect_rc=2)
     assert 'several ensembles' in out and 'zk_a' in out and 'zk_b' in out, out[-4000:]
 
 
 def test_the_rerun_over_both_changes_nothing():
     fixed = {'zk-pseudo': dict(zookeeper_extra_config=dict(maxSessionTimeout=50000)),
              'zk-pseudo-b': dict(zookeeper_extra_config=dict(maxSessionTimeout=60000))}
-    _, recap = run(host_vars=fixed)
+    _out, recap = run(host_vars=fixed)
     assert [c for c, _f in recap.values()] == [0, 0], recap
 
 

@@ -116,7 +116,7 @@ def _count_missing(hosts, paths):
 
 
 def test_the_status_playbook_shows_every_member_at_its_ipv6_address():
-    out, _ = run(os.path.join(ROOT, 'playbooks', 'status.yml'))
+    out, _recap = run(os.path.join(ROOT, 'playbooks', 'status.yml'))
     for name in MEMBERS:
         assert re.search(r'"%s\s+\S+\s+(leader|follower|observer)\s' % re.escape(name), out), (name, out[-4000:])
     # The verdict names the leader by its bracketed IPv6 endpoint.
@@ -125,7 +125,7 @@ def test_the_status_playbook_shows_every_member_at_its_ipv6_address():
 
 def test_a_backup_is_made_and_verified_by_a_restore():
     folder = os.path.join(WORK, 'backups')
-    out, _ = run(os.path.join(ROOT, 'playbooks', 'backup.yml'), dict(zookeeper_backup_dir=folder))
+    out, _recap = run(os.path.join(ROOT, 'playbooks', 'backup.yml'), dict(zookeeper_backup_dir=folder))
     archives = [f for f in os.listdir(folder) if f.endswith('.tar.gz')]
     assert len(archives) == 1, (os.listdir(folder), out[-4000:])
     with tarfile.open(os.path.join(folder, archives[0]), 'r:gz') as tar:
@@ -185,5 +185,5 @@ def test_a_member_joins_by_reconfig_at_its_ipv6_address():
 
 
 def test_the_rerun_changes_nothing():
-    _, changed = run(CONVERGE, TLS, grow=True)
+    _out, changed = run(CONVERGE, TLS, grow=True)
     assert set(changed.values()) == {0}, changed

@@ -37,7 +37,7 @@ def test_an_endpoint_reads_back_as_its_address_and_port(addr, p):
 @given(st.lists(st.tuples(address, port), min_size=1, max_size=5, unique_by=lambda t: (canonical(t[0]).lower(), t[1])))
 def test_a_hosts_string_of_endpoints_splits_into_them(pairs):
     hosts = ','.join(endpoint(a, p) for a, p in pairs)
-    assert split_hosts(hosts) == [(a, p) for a, p in pairs]
+    assert split_hosts(hosts) == list(pairs)
 
 
 @given(ipv6)
@@ -52,7 +52,7 @@ def test_a_server_line_reads_back_as_the_server(sid, addr, qport, eport, role, c
     server = dict(id=sid, address=addr, quorum_port=qport, election_port=eport, role=role,
                   client_address=client[0] if client else None, client_port=client[1] if client else None)
     line = format_server(server)
-    key, _, value = line.partition('=')
+    key, _sep, value = line.partition('=')
     assert parse_server(key, value) == dict(server, address=canonical(addr),
                                             client_address=canonical(client[0]) if client else None)
     if is_ipv6(addr):
